@@ -1,0 +1,1 @@
+"""The assessment engine: discover files, analyze each by kind, collect findings and inventory."""

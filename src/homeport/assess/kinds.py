@@ -1,0 +1,47 @@
+"""Which analyzer reads a file, decided by its name (and a shebang for extension-less scripts)."""
+
+from __future__ import annotations
+
+import fnmatch
+
+PYTHON, NOTEBOOK = "python", "notebook"
+REQUIREMENTS, PYPROJECT, SETUP_CFG, CONDA = "requirements", "pyproject", "setup-cfg", "conda"
+DOCKERFILE, YAML, JSON, TERRAFORM, SHELL, DOTENV = "dockerfile", "yaml", "json", "terraform", "shell", "dotenv"
+
+# Kinds whose comments start with "#" (used by suppression comments and the text analyzer).
+HASH_COMMENTS = frozenset({PYTHON, REQUIREMENTS, PYPROJECT, SETUP_CFG, CONDA, DOCKERFILE, YAML, TERRAFORM,
+                           SHELL, DOTENV})
+ALL_TEXT = frozenset({REQUIREMENTS, PYPROJECT, SETUP_CFG, CONDA, DOCKERFILE, YAML, JSON, TERRAFORM, SHELL,
+                      DOTENV})
+CONFIG = frozenset({YAML, JSON, DOTENV})  # files that set values: env, regions, images, resources
+
+# Order matters: the first pattern that matches the lower-cased file name wins.
+_BY_NAME: tuple[tuple[str, str], ...] = (
+    ("*.py", PYTHON), ("*.pyi", PYTHON),
+    ("*.ipynb", NOTEBOOK),
+    ("requirements*.txt", REQUIREMENTS), ("*requirements.txt", REQUIREMENTS), ("constraints*.txt", REQUIREMENTS),
+    ("requirements*.in", REQUIREMENTS),
+    ("pyproject.toml", PYPROJECT),
+    ("setup.cfg", SETUP_CFG),
+    ("environment*.yml", CONDA), ("environment*.yaml", CONDA), ("conda*.yml", CONDA), ("conda*.yaml", CONDA),
+    ("dockerfile", DOCKERFILE), ("dockerfile.*", DOCKERFILE), ("*.dockerfile", DOCKERFILE),
+    ("containerfile", DOCKERFILE), ("containerfile.*", DOCKERFILE),
+    ("*.yaml", YAML), ("*.yml", YAML), ("*.yaml.*", YAML), ("*.yml.*", YAML),
+    ("*.json", JSON),
+    ("*.tf", TERRAFORM), ("*.tfvars", TERRAFORM), ("*.tf.json", JSON),
+    ("*.sh", SHELL), ("*.bash", SHELL), ("*.zsh", SHELL), ("*.sbatch", SHELL), ("*.slurm", SHELL),
+    (".env", DOTENV), ("*.env", DOTENV), (".env.*", DOTENV),
+)
+
+
+def kind_of(name: str, first_line: bytes = b"") -> str | None:
+    lower = name.lower()
+    for pattern, kind in _BY_NAME:
+        if fnmatch.fnmatchcase(lower, pattern):
+            return kind
+    if "." not in lower and first_line.startswith(b"#!"):
+        if b"python" in first_line:
+            return PYTHON
+        if any(sh in first_line for sh in (b"sh", b"bash", b"zsh")):
+            return SHELL
+    return None

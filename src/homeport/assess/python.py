@@ -1,0 +1,207 @@
+"""Python analyzer: one pass over the `ast`, import aliases resolved, rules looked up in the index.
+
+Why `ast` and not libcst: detection runs on every file and `ast` is several times faster; libcst is
+kept for `homeport port`, on the few files that need a rewrite. Imports are resolved file-wide in
+source order (an alias is known from its import statement on), which is how real code is written.
+"""
+
+from __future__ import annotations
+
+import ast
+import io
+import tokenize
+
+from homeport.assess.index import RuleIndex
+from homeport.assess.reporter import Reporter
+from homeport.core.model import FileResult, Skipped
+
+_ROOTS_NEVER_MODULES = frozenset({"self", "cls"})
+
+
+def decode_python(data: bytes) -> str:
+    """Decode as Python does: a BOM or a PEP 263 coding cookie, else UTF-8. Raises UnicodeDecodeError."""
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+    except SyntaxError as exc:
+        raise UnicodeDecodeError("utf-8", data[:1], 0, 1, str(exc)) from exc
+    return data.decode(encoding)
+
+
+def analyze_python(result: FileResult, source: str, index: RuleIndex, reporter: Reporter,
+                   line_offset: int = 0) -> None:
+    """Analyze `source`; `line_offset` shifts reported lines (notebook cells)."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError as exc:
+        result.skipped = Skipped(result.path, f"not valid Python 3 (line {(exc.lineno or 0) + line_offset}: "
+                                              f"{exc.msg}); fix the syntax or exclude the file")
+        return
+    except (ValueError, MemoryError, RecursionError) as exc:
+        result.skipped = Skipped(result.path, f"could not be parsed: {type(exc).__name__}: {exc}")
+        return
+    try:
+        _Walker(result, source, index, reporter, line_offset).walk(tree)
+    except RecursionError:
+        result.skipped = Skipped(result.path, "expressions nested too deeply to analyze")
+
+
+class _Walker:
+    def __init__(self, result, source, index, reporter, line_offset):
+        self.result, self.index, self.reporter = result, index, reporter
+        self.offset = line_offset
+        self.lines = source.splitlines()
+        self.aliases: dict[str, str] = {}  # local name -> qualified name
+
+    # -- positions -------------------------------------------------------------------------------
+    def _col(self, lineno: int, byte_col: int) -> int:
+        """ast columns are UTF-8 byte offsets; findings use characters."""
+        if 0 < lineno <= len(self.lines):
+            line = self.lines[lineno - 1]
+            if not line.isascii():
+                return len(line.encode("utf-8")[:byte_col].decode("utf-8", errors="replace"))
+        return byte_col
+
+    def report(self, rule, node, message):
+        line, end = node.lineno, node.end_lineno or node.lineno
+        self.reporter.add(rule, line + self.offset, self._col(line, node.col_offset), end + self.offset,
+                          self._col(end, node.end_col_offset or node.col_offset), message)
+
+    # -- the walk --------------------------------------------------------------------------------
+    def walk(self, tree: ast.AST) -> None:
+        index = self.index
+        aliases = self.aliases
+        facts = self.result.facts
+        stack: list[ast.AST] = [tree]
+        pop, push = stack.pop, stack.extend
+        Attribute, Name, Call, Constant = ast.Attribute, ast.Name, ast.Call, ast.Constant
+        while stack:
+            node = pop()
+            kind = type(node)
+            if kind is Attribute:
+                parts = [node.attr]
+                cur = node.value
+                while type(cur) is Attribute:
+                    parts.append(cur.attr)
+                    cur = cur.value
+                if index.attributes:
+                    for attr in parts:
+                        for rule in index.attributes.get(attr, ()):
+                            self.report(rule, node, rule.message.format(name=attr, instead=""))
+                if type(cur) is Name:
+                    root = aliases.get(cur.id)
+                    if root is not None:
+                        parts.reverse()
+                        self._name(root + "." + ".".join(parts), node, None)
+                    continue
+                stack.append(cur)
+                continue
+            if kind is Name:
+                qual = aliases.get(node.id)
+                if qual is not None:
+                    self._name(qual, node, None)
+                continue
+            if kind is Constant:
+                if type(node.value) is str:
+                    self._string(node.value, node)
+                continue
+            if kind is Call:
+                func = node.func
+                if type(func) is Attribute and func.attr in index.methods:
+                    self._method(func.attr, node)
+                if index.keywords:
+                    for kw in node.keywords:
+                        if kw.arg in index.keywords:
+                            for rule in index.keywords[kw.arg]:
+                                self.report(rule, kw, rule.message.format(name=kw.arg, instead=""))
+                qual = self._qualname(func)
+                if qual is not None:
+                    self._name(qual, func, node)
+                    push(reversed(node.args))
+                    push(kw.value for kw in reversed(node.keywords))
+                    continue
+            elif kind is ast.JoinedStr:
+                self._joined(node)
+                push(v.value for v in reversed(node.values) if type(v) is ast.FormattedValue)
+                continue
+            elif kind is ast.Expr and type(node.value) is Constant and type(node.value.value) is str:
+                continue  # a docstring or bare string statement: prose, not code
+            elif kind is ast.Import:
+                for alias in node.names:
+                    local = alias.asname or alias.name.split(".")[0]
+                    aliases[local] = alias.name if alias.asname else local
+                    facts.append(("import", alias.name, node.lineno + self.offset))
+                    self._name(alias.name, node, None)
+                continue
+            elif kind is ast.ImportFrom:
+                if node.level == 0 and node.module:
+                    for alias in node.names:
+                        if alias.name == "*":
+                            continue
+                        qual = f"{node.module}.{alias.name}"
+                        aliases[alias.asname or alias.name] = qual
+                        self._name(qual, node, None)
+                    facts.append(("import", node.module, node.lineno + self.offset))
+                else:
+                    facts.append(("relimport", "." * node.level + (node.module or ""), node.lineno + self.offset,
+                                  tuple(a.name for a in node.names)))
+                continue
+            elif kind is ast.If and _is_main_guard(node.test):
+                facts.append(("entry", "__main__", node.lineno + self.offset))
+            push(reversed(list(ast.iter_child_nodes(node))))
+
+    def _qualname(self, func: ast.AST) -> str | None:
+        parts = []
+        cur = func
+        while type(cur) is ast.Attribute:
+            parts.append(cur.attr)
+            cur = cur.value
+        if type(cur) is not ast.Name:
+            return None
+        root = self.aliases.get(cur.id)
+        if root is None:
+            return None
+        parts.reverse()
+        return ".".join([root, *parts])
+
+    def _name(self, qual: str, node: ast.AST, call: ast.Call | None) -> None:
+        for rule in self.index.rules_for_name(qual):
+            message = rule.refine_call(qual, call)
+            if message is not None:
+                self.report(rule, node, message.format(name=qual, instead=rule_instead(rule, qual)))
+                self.result.facts.append(("use", rule.code, qual, node.lineno + self.offset))
+                return
+
+    def _method(self, method: str, call: ast.Call) -> None:
+        for rule in self.index.methods[method]:
+            message = rule.refine_call(method, call)
+            if message is not None:
+                self.report(rule, call.func, message.format(name=f".{method}()", instead=rule_instead(rule, method)))
+                return
+
+    def _string(self, value: str, node: ast.AST) -> None:
+        gate = self.index.string_gate
+        if gate is None or len(value) > 4096 or not gate.search(value):
+            return
+        for pattern, rule in self.index.strings:
+            if pattern.search(value):
+                shown = value if len(value) <= 80 else value[:77] + "..."
+                self.report(rule, node, rule.message.format(name=shown, instead=rule_instead(rule, value)))
+                self.result.facts.append(("string", rule.code, value, node.lineno + self.offset))
+
+    def _joined(self, node: ast.JoinedStr) -> None:
+        """f"cuda:{rank}" is checked as the template "cuda:{}"."""
+        template = "".join(v.value if type(v) is ast.Constant else "{}" for v in node.values)
+        self._string(template, node)
+
+
+def rule_instead(rule, key: str) -> str:
+    table = getattr(rule, "replacements", None)
+    if not table:
+        return ""
+    return table.get(key) or table.get(key.rsplit(".", 1)[-1], "")
+
+
+def _is_main_guard(test: ast.AST) -> bool:
+    return (type(test) is ast.Compare and type(test.left) is ast.Name and test.left.id == "__name__"
+            and len(test.comparators) == 1 and type(test.comparators[0]) is ast.Constant
+            and test.comparators[0].value == "__main__")

@@ -1,0 +1,36 @@
+"""Turns rule matches in one file into findings: location, severity for the target, snippet, suppression."""
+
+from __future__ import annotations
+
+from homeport.assess.suppress import covers, parse_suppressions
+from homeport.core.model import FileResult, Finding, Location, Suppressed, Target
+from homeport.core.rule import Rule
+
+SNIPPET_CHARS = 160
+
+
+class Reporter:
+    def __init__(self, result: FileResult, lines: list[str], target: Target):
+        self.result = result
+        self.lines = lines
+        self.target = target
+        self._suppressions = parse_suppressions(lines) if any("homeport:" in ln for ln in lines) else {}
+        self._seen: set[tuple] = set()
+
+    def add(self, rule: type[Rule], line: int, col: int, end_line: int, end_col: int, message: str) -> None:
+        """`col`/`end_col` are 0-based character offsets, as Python's ast gives them (after conversion)."""
+        key = (rule.code, line, col)
+        if key in self._seen:
+            return
+        self._seen.add(key)
+        text = self.lines[line - 1] if 0 < line <= len(self.lines) else ""
+        finding = Finding(
+            rule=rule.code, name=rule.name, category=rule.category, severity=rule.severity_for(self.target),
+            location=Location(self.result.path, line, col + 1, end_line, end_col + 1),
+            message=message, fix=rule.fix(), snippet=text.strip()[:SNIPPET_CHARS],
+        )
+        entry = self._suppressions.get(line)
+        if covers(entry, rule.code):
+            self.result.suppressed.append(Suppressed(finding, entry[1]))
+        else:
+            self.result.findings.append(finding)

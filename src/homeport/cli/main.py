@@ -1,0 +1,81 @@
+"""`homeport` command line. Exit codes (DESIGN.md): 0 ok, 1 findings at or above --fail-on,
+2 usage, configuration or internal error, 3 a failed step whose rollback is incomplete."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from rich.console import Console
+
+from homeport import __version__
+from homeport.core.errors import HomeportError, UsageError
+
+EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # argparse's own exit is 2 too; keep its message, add the way out
+        raise UsageError(message, hint=f"run `{self.prog} --help`")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from homeport.cli import assess_cmd, rules_cmd
+
+    parser = _Parser(prog="homeport", description="Move AI training pipelines to sovereign and local clouds.")
+    parser.add_argument("--version", action="version", version=f"homeport {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks for errors")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    assess_cmd.add_parser(sub)
+    rules_cmd.add_parser(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    debug = "--debug" in argv or bool(os.environ.get("HOMEPORT_DEBUG"))
+    err = Console(stderr=True)
+    try:
+        parser = build_parser()
+        args = parser.parse_args(argv)
+        if not args.command:
+            parser.print_help()
+            return EXIT_ERROR
+        return args.run(args)
+    except HomeportError as exc:
+        if debug:
+            raise
+        err.print(f"[bold red]error:[/] {exc.render()}", highlight=False, markup=True)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        err.print("interrupted; nothing was written")
+        return EXIT_ERROR
+    except BrokenPipeError:
+        return EXIT_OK
+    except Exception as exc:  # an internal error still gets a sentence, not a traceback
+        if debug:
+            raise
+        err.print(f"[bold red]internal error:[/] {type(exc).__name__}: {exc}\n"
+                  "  what to do: rerun with --debug for the traceback and report it", highlight=False)
+        return EXIT_ERROR
+
+
+def write_output(text: str, output: str | None) -> None:
+    if not output or output == "-":
+        sys.stdout.write(text)
+        return
+    path = Path(output)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(path)  # never leave a half-written report behind
+    except OSError as exc:
+        raise HomeportError(f"cannot write {path}", got=exc.strerror or str(exc),
+                            hint="choose a writable path with -o") from exc
+
+
+def run() -> None:
+    raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""The model: findings, inventory, rules, errors. No I/O here."""

@@ -1,0 +1,69 @@
+"""The terminal view: findings grouped by file, then counts per category, severity and target."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from homeport.core.model import Assessment, Severity
+
+STYLE = {Severity.BLOCKER: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
+
+
+def render(a: Assessment, console: Console, *, show_info: bool = True, max_per_file: int = 50) -> None:
+    by_file = defaultdict(list)
+    for finding in a.findings:
+        if show_info or finding.severity != Severity.INFO:
+            by_file[finding.location.path].append(finding)
+    for path, findings in by_file.items():
+        console.print(Text(path, style="bold underline"))
+        for f in findings[:max_per_file]:
+            line = Text("  ")
+            line.append(f"{f.location.line}:{f.location.column}".ljust(8), style="dim")
+            line.append(f"{f.severity.value:<8}", style=STYLE[f.severity])
+            line.append(f"{f.rule} ", style="bold")
+            line.append(f.message)
+            if f.fix:
+                line.append(f"  [fix: {f.fix.applicability.value}]", style="green")
+            console.print(line)
+        if len(findings) > max_per_file:
+            console.print(Text(f"  ... and {len(findings) - max_per_file} more in this file (see --format json)",
+                               style="dim"))
+    _summary(a, console)
+
+
+def _summary(a: Assessment, console: Console) -> None:
+    console.print()
+    table = Table(title=f"homeport assess: {a.root} (target: {a.target.value})", title_justify="left")
+    table.add_column("category")
+    for sev in (Severity.BLOCKER, Severity.WARNING, Severity.INFO):
+        table.add_column(sev.value, justify="right", style=STYLE[sev])
+    table.add_column("total", justify="right")
+    counts: dict[tuple[str, Severity], int] = defaultdict(int)
+    for f in a.findings:
+        counts[(f.category.value, f.severity)] += 1
+    for category in sorted({f.category.value for f in a.findings}):
+        row = [counts[(category, s)] for s in (Severity.BLOCKER, Severity.WARNING, Severity.INFO)]
+        table.add_row(category, *map(str, row), str(sum(row)))
+    if a.findings:
+        console.print(table)
+    fixable = sum(1 for f in a.findings if f.fix)
+    console.print(f"{len(a.findings)} findings in {len({f.location.path for f in a.findings})} of "
+                  f"{len(a.files)} files ({a.lines:,} lines, {a.seconds:.2f}s); {fixable} fixable by "
+                  f"`homeport port`; {len(a.suppressed)} suppressed; {len(a.skipped)} inputs skipped.")
+    inv = a.inventory
+    kinds = defaultdict(int)
+    for comp in inv.components.values():
+        kinds[comp.kind] += 1
+    if kinds:
+        console.print("inventory: " + ", ".join(f"{n} {k}" for k, n in sorted(kinds.items()))
+                      + f"; {len(inv.links)} links")
+    if a.skipped:
+        reasons = defaultdict(int)
+        for s in a.skipped:
+            reasons[s.reason.split(" (")[0].split(":")[0]] += 1
+        console.print("skipped: " + "; ".join(f"{n} {r}" for r, n in sorted(reasons.items(), key=lambda x: -x[1])),
+                      style="dim")

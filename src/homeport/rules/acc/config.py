@@ -1,0 +1,179 @@
+"""Run-time configuration tied to NVIDIA: environment variables, Kubernetes resources, NVIDIA tools.
+These are found wherever they are set: Python, Dockerfiles, manifests, shell scripts, env files."""
+
+from homeport.assess import kinds as K
+from homeport.core.model import Category, Target
+from homeport.core.rule import Example, Rule
+from homeport.rules.acc._common import BLOCKER, INFO, NVIDIA_ONLY, RUNS_ON_ROCM, WARNING
+
+# Where environment variables and device requests are written.
+SETTINGS = frozenset({K.DOCKERFILE, K.YAML, K.JSON, K.SHELL, K.DOTENV, K.TERRAFORM, K.CONDA})
+
+
+class CudaVisibleDevices(Rule):
+    """
+    ## What it does
+    Finds `CUDA_VISIBLE_DEVICES`, read or set, in code and configuration.
+
+    ## Why it blocks a migration
+    Each accelerator has its own mask: ROCm `HIP_VISIBLE_DEVICES` (it also honours the CUDA name),
+    Gaudi `HABANA_VISIBLE_MODULES`, Intel `ZE_AFFINITY_MASK`, Ascend `ASCEND_RT_VISIBLE_DEVICES`.
+    Elsewhere the CUDA mask is ignored and every process sees every device.
+
+    ## Example
+    ```shell
+    export CUDA_VISIBLE_DEVICES=0,1
+    ```
+    Use instead: the target profile's visible-device variable, set by the launcher.
+
+    ## Fix safety
+    Unsafe: the mapping depends on the target, which `homeport port --target` supplies.
+    """
+
+    code, name = "ACC201", "cuda-visible-devices"
+    category = Category.ACCELERATOR
+    severity, on = WARNING, RUNS_ON_ROCM
+    message = "`{name}` only masks NVIDIA devices; set the target's visible-device variable instead"
+    strings = r"^CUDA_VISIBLE_DEVICES$"
+    text = r"\bCUDA_VISIBLE_DEVICES\b"
+    text_kinds = SETTINGS
+    VALID = [Example("import os\nrank = os.environ['LOCAL_RANK']"), Example("export OMP_NUM_THREADS=4\n", path="run.sh")]
+    INVALID = [Example("import os\nos.environ['CUDA_VISIBLE_DEVICES'] = '0'"),
+               Example("export CUDA_VISIBLE_DEVICES=0,1\n", path="run.sh"),
+               Example("env:\n  - name: CUDA_VISIBLE_DEVICES\n    value: '0'\n", path="job.yaml")]
+
+
+class NcclEnvironment(Rule):
+    """
+    ## What it does
+    Finds `NCCL_*` environment variables (`NCCL_DEBUG`, `NCCL_SOCKET_IFNAME`, `NCCL_IB_*`, ...).
+
+    ## Why it blocks a migration
+    They tune NVIDIA's collective library. RCCL on ROCm honours them; Gaudi and Ascend read `HCCL_*`,
+    Intel oneCCL `CCL_*` and libfabric `FI_*`. Carried over unchanged they do nothing, and the network
+    tuning they encoded is lost.
+
+    ## Example
+    ```dockerfile
+    ENV NCCL_SOCKET_IFNAME=eth0
+    ```
+    Use instead: a per-target profile with the collective library's own variables.
+
+    ## Fix safety
+    Unsafe: the equivalent variable and value depend on the target's network.
+    """
+
+    code, name = "ACC202", "nccl-environment"
+    category = Category.ACCELERATOR
+    severity, on = WARNING, RUNS_ON_ROCM
+    message = "`{name}` tunes NCCL; move it to the target profile (HCCL_*, CCL_*/FI_* elsewhere)"
+    strings = r"^NCCL_[A-Z0-9_]+$"
+    text = r"\bNCCL_[A-Z0-9_]+\b"
+    text_kinds = SETTINGS
+    VALID = [Example("export GLOO_SOCKET_IFNAME=eth0\n", path="run.sh")]
+    INVALID = [Example("import os\nos.environ.setdefault('NCCL_DEBUG', 'INFO')"),
+               Example("FROM python:3.11\nENV NCCL_SOCKET_IFNAME=eth0\n", path="Dockerfile")]
+
+
+class CudaEnvironment(Rule):
+    """
+    ## What it does
+    Finds the other CUDA-toolkit and driver variables: `CUDA_HOME`, `CUDA_PATH`, `CUDA_LAUNCH_BLOCKING`,
+    `CUDA_DEVICE_MAX_CONNECTIONS`, `TORCH_CUDA_ARCH_LIST`, `PYTORCH_CUDA_ALLOC_CONF`, `CUDNN_*`,
+    `NVIDIA_VISIBLE_DEVICES`, `NVIDIA_DRIVER_CAPABILITIES`.
+
+    ## Why it blocks a migration
+    They configure the CUDA toolkit, the caching allocator or the NVIDIA container runtime. On other
+    targets they are ignored (so the behaviour they bought is lost) or point builds at a toolkit
+    that is not there.
+
+    ## Example
+    ```shell
+    export PYTORCH_CUDA_ALLOC_CONF=expandable_segments:True
+    ```
+    Use instead: the target's allocator and build settings in its profile
+    (e.g. `PYTORCH_HIP_ALLOC_CONF` on ROCm).
+
+    ## Fix safety
+    Unsafe: there is no one-to-one mapping.
+    """
+
+    code, name = "ACC203", "cuda-environment"
+    category = Category.ACCELERATOR
+    severity, on = WARNING, {Target.CUDA: INFO}
+    message = "`{name}` configures the CUDA toolkit or NVIDIA runtime; give the target its own setting"
+    _names = (r"CUDA_(?!VISIBLE_DEVICES\b)[A-Z0-9_]+|TORCH_CUDA_ARCH_LIST|PYTORCH_CUDA_ALLOC_CONF|CUDNN_[A-Z0-9_]+"
+              r"|NVIDIA_(?:VISIBLE_DEVICES|DRIVER_CAPABILITIES|REQUIRE_CUDA|TF32_OVERRIDE)")
+    strings = rf"^(?:{_names})$"
+    text = rf"\b(?:{_names})\b"
+    text_kinds = SETTINGS
+    VALID = [Example("export HIP_VISIBLE_DEVICES=0\n", path="run.sh")]
+    INVALID = [Example("import os\nos.environ['CUDA_LAUNCH_BLOCKING'] = '1'"),
+               Example("FROM base\nENV TORCH_CUDA_ARCH_LIST=\"8.0 9.0\"\n", path="Dockerfile")]
+
+
+class NvidiaDeviceRequest(Rule):
+    """
+    ## What it does
+    Finds requests for NVIDIA devices in deployment files: the `nvidia.com/gpu` resource and the
+    `nvidia.com/*` node labels, `runtimeClassName: nvidia`, Compose `driver: nvidia` /
+    `runtime: nvidia`, and `docker run --gpus`.
+
+    ## Why it blocks a migration
+    The pod or container will never schedule on a node without NVIDIA's device plugin. AMD asks for
+    `amd.com/gpu`, Gaudi `habana.ai/gaudi`, Intel `gpu.intel.com/i915` or `xe`, Ascend
+    `huawei.com/Ascend910`.
+
+    ## Example
+    ```yaml
+    resources: {limits: {nvidia.com/gpu: 8}}
+    ```
+    Use instead: the target's device-plugin resource name from the target profile.
+
+    ## Fix safety
+    Safe once the target is known: `homeport port` maps resource names from catalog data.
+    """
+
+    code, name = "ACC204", "nvidia-device-request"
+    category = Category.ACCELERATOR
+    severity, on = BLOCKER, NVIDIA_ONLY
+    message = "`{name}` requests NVIDIA hardware; use the target's device resource"
+    text = (r"\bnvidia\.com/(?:gpu|mig-[\w.-]+)[\w.-]*|runtimeClassName:\s*[\"']?nvidia\b"
+            r"|\b(?:runtime|driver):\s*[\"']?nvidia\b|--gpus[= ]")
+    text_kinds = SETTINGS
+    VALID = [Example("resources:\n  limits:\n    amd.com/gpu: 8\n", path="job.yaml")]
+    INVALID = [Example("resources:\n  limits:\n    nvidia.com/gpu: 8\n", path="job.yaml"),
+               Example("docker run --gpus all image\n", path="run.sh")]
+
+
+class NvidiaTooling(Rule):
+    """
+    ## What it does
+    Finds calls of NVIDIA's command-line tools: `nvidia-smi`, `nvcc`, `nsys`, `ncu`, `dcgmi`.
+
+    ## Why it blocks a migration
+    Health checks and launch scripts that parse `nvidia-smi` fail on other machines: ROCm has
+    `rocm-smi`/`amd-smi`, Gaudi `hl-smi`, Intel `xpu-smi`, Ascend `npu-smi`.
+
+    ## Example
+    ```shell
+    nvidia-smi --query-gpu=memory.used --format=csv
+    ```
+    Use instead: the target's tool from its profile, or `torch.accelerator` queries from Python.
+
+    ## Fix safety
+    No automatic fix: output formats differ per tool.
+    """
+
+    code, name = "ACC205", "nvidia-tooling"
+    category = Category.ACCELERATOR
+    severity, on = WARNING, NVIDIA_ONLY
+    message = "`{name}` is an NVIDIA tool; use the target's equivalent (rocm-smi, hl-smi, xpu-smi, npu-smi)"
+    strings = r"^(?:nvidia-smi|nvcc|nsys|ncu|dcgmi)(?:\s|$)"
+    text = r"(?<![\w/.-])(?:nvidia-smi|nvcc|nsys|ncu|dcgmi)(?![\w.-])"
+    text_kinds = frozenset({K.SHELL, K.DOCKERFILE, K.YAML})
+    VALID = [Example("rocm-smi --showuse\n", path="check.sh")]
+    INVALID = [Example("nvidia-smi --query-gpu=name --format=csv\n", path="check.sh"),
+               Example("import subprocess\nsubprocess.run(['nvidia-smi'])")]
+
+
