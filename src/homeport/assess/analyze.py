@@ -14,6 +14,7 @@ from homeport.assess.python import analyze_python, decode_python
 from homeport.assess.reporter import Reporter
 from homeport.assess.terraform import analyze_terraform
 from homeport.assess.text import analyze_lines, check_requirement
+from homeport.core.inventory import Fact
 from homeport.core.model import FileResult, Skipped, Target
 
 
@@ -71,6 +72,7 @@ def _analyze(result: FileResult, data: bytes, candidate: Candidate, index: RuleI
         analyze_python(result, text, index, reporter)
         if candidate.path.name == "setup.py" and result.skipped is None:
             for number, col, req in _setup_py_requirements(text):
+                result.facts.append(Fact("requirement", req, number))
                 check_requirement(req, number, col, index, reporter)
     elif kind == K.NOTEBOOK:
         _analyze_notebook(result, text, index, reporter)

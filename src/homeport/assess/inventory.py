@@ -1,17 +1,208 @@
-"""Build the inventory from what the analyzers saw (facts) and found (findings)."""
+"""Build the inventory from what the analyzers saw (facts) and found (findings).
+
+Components: entry points and modules (Python files), packages with their versions, the accelerator
+and accelerator libraries, data locations (read/write where visible), cloud services, container
+images, compute (instance types mapped to GPUs), the distributed stack, experiment tracking, and job
+manifests. Links: file -imports-> file, file -uses-> component, file -reads/writes-> data,
+image -runs-> script, manifest -deploys-> image, script -launches-> script.
+"""
 
 from __future__ import annotations
 
-from pathlib import Path
+import re
+import sys
+from collections import defaultdict
+from pathlib import PurePosixPath
 
-from homeport.core.inventory import Inventory
-from homeport.core.model import FileResult, Finding
+from homeport.assess import kinds as K
+from homeport.catalog.instances import instance_type
+from homeport.catalog.libraries import libraries
+from homeport.catalog.services import service_for_boto3, service_for_import
+from homeport.core.inventory import Fact, Inventory
+from homeport.core.model import Category, FileResult, Finding
+
+_WRITES = re.compile(r"upload|put_object|save|write|output|checkpoint|dump|export|model_dir|artifact", re.I)
+_READS = re.compile(r"download|get_object|read|load|open|input|train|valid|eval|data|channel|list|shard", re.I)
+_REQ = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)(?:\[[^\]]*\])?\s*(.*)$")
+_STDLIB = frozenset(sys.stdlib_module_names) | {"__future__"}
+_LIB_BY_CODE = {lib.import_code: lib.library for lib in libraries() if lib.import_code}
 
 
-def build_inventory(root: Path, results: list[FileResult], findings: list[Finding]) -> Inventory:
+def build_inventory(root, results: list[FileResult], findings: list[Finding]) -> Inventory:
     inv = Inventory()
-    for result in results:
+    analyzed = [r for r in results if r.skipped is None]
+    nodes = {r.path: _file_node(inv, r) for r in analyzed}
+    modules = _module_table({r.path: nodes[r.path] for r in analyzed if r.kind == K.PYTHON})
+    scripts = {r.path: nodes[r.path] for r in analyzed if r.kind in (K.PYTHON, K.SHELL)}
+    for result in analyzed:
+        node = nodes[result.path]
         for fact in result.facts:
-            if fact[0] == "entry":
-                inv.add("entry-point", result.path, f"{result.path}:{fact[2]}")
+            _FACT_HANDLERS.get(fact.kind, _ignore)(inv, node, result, fact, modules, scripts)
+    _accelerator(inv, findings, nodes)
     return inv
+
+
+def _file_node(inv: Inventory, result: FileResult) -> str | None:
+    """Python files are modules (or entry points); manifests, Dockerfiles and scripts are nodes too."""
+    path = result.path
+    if result.kind == K.PYTHON:
+        entry = any(f.kind == "entry" for f in result.facts)
+        return inv.add("entry-point" if entry else "module", path, f"{path}:1").id
+    if result.kind == K.SHELL:
+        return inv.add("entry-point", path, f"{path}:1", language="shell").id
+    if result.kind == K.DOCKERFILE:
+        return inv.add("container-image", f"built from {path}", f"{path}:1", dockerfile=path).id
+    manifest = next((f for f in result.facts if f.kind == "manifest"), None)
+    if manifest is not None:
+        return inv.add("job-manifest", path, f"{path}:{manifest.line}", manifest_kind=manifest.value).id
+    return None
+
+
+def _ignore(*_):
+    return None
+
+
+def _where(result: FileResult, fact: Fact) -> str:
+    return f"{result.path}:{fact.line}"
+
+
+def _on_import(inv, node, result, fact, modules, scripts):
+    target = modules.get(fact.value)
+    if target is not None:
+        inv.link(node, target, "imports")
+        return
+    top = fact.value.split(".")[0]
+    if top in _STDLIB or node is None:
+        return
+    service = service_for_import(fact.value)
+    if service is not None:
+        comp = inv.add(service.component, service.name, _where(result, fact), provider=service.provider,
+                       source=service.source)
+        inv.link(node, comp.id, "uses")
+    pkg = inv.add("package", top, _where(result, fact))
+    pkg.details["imported"] = True
+    inv.link(node, pkg.id, "imports")
+
+
+def _on_relimport(inv, node, result, fact, modules, scripts):
+    base = PurePosixPath(result.path).parent
+    dots = len(fact.value) - len(fact.value.lstrip("."))
+    for _ in range(dots - 1):
+        base = base.parent
+    rest = fact.value.lstrip(".")
+    names = [f"{rest}.{n}" if rest else n for n in fact.detail.split(",")] if fact.detail else [rest]
+    for name in names + ([rest] if rest else []):
+        candidate = str(base / name.replace(".", "/")) if str(base) != "." else name.replace(".", "/")
+        for path in (candidate + ".py", candidate + "/__init__.py"):
+            target = modules.get("path:" + path)
+            if target:
+                inv.link(node, target, "imports")
+
+
+def _on_call(inv, node, result, fact, modules, scripts):
+    if fact.value.startswith(("boto3.", "boto3")) and fact.value.rsplit(".", 1)[-1] in ("client", "resource"):
+        service = service_for_boto3(fact.detail)
+        if service and node:
+            comp = inv.add(service.component, service.name, _where(result, fact), provider=service.provider,
+                           source=service.source)
+            inv.link(node, comp.id, "uses")
+
+
+def _on_uri(inv, node, result, fact, modules, scripts):
+    uri = fact.value.rstrip("/.")
+    scheme = uri.split("://", 1)[0]
+    if scheme in ("http", "https") or "{" in uri and uri.index("{") < len(scheme) + 4:
+        return
+    direction = "write" if _WRITES.search(fact.detail) else "read" if _READS.search(fact.detail) else "unknown"
+    comp = inv.add("data-location", uri, _where(result, fact), scheme=scheme)
+    directions = comp.details.setdefault("directions", [])
+    if direction not in directions:
+        directions.append(direction)
+    if node:
+        inv.link(node, comp.id, {"write": "writes", "read": "reads"}.get(direction, "uses"))
+
+
+def _on_image(inv, node, result, fact, modules, scripts):
+    comp = inv.add("container-image", fact.value, _where(result, fact))
+    if node:
+        inv.link(node, comp.id, "based-on" if fact.detail == "base" else "deploys")
+
+
+def _on_script(inv, node, result, fact, modules, scripts):
+    """`torchrun train.py`, `ENTRYPOINT ["scripts/launch.sh"]`, `entry_point="train.py"`."""
+    if node is None:
+        return
+    name = fact.value.lstrip("./")
+    here = PurePosixPath(result.path).parent
+    nearby = str(here / name) if str(here) != "." else name
+    target = scripts.get(nearby) or scripts.get(name)
+    if target is None:  # run from another working directory: accept a unique match by file name
+        matches = [n for p, n in scripts.items() if p.endswith("/" + name)]
+        target = matches[0] if len(matches) == 1 else None
+    if target is not None:
+        inv.link(node, target, "runs" if node.startswith(("container-image", "job-manifest")) else "launches")
+
+
+def _on_requirement(inv, node, result, fact, modules, scripts):
+    match = _REQ.match(fact.value.strip())
+    if not match:
+        return
+    comp = inv.add("package", match.group(1).lower().replace("_", "-"), _where(result, fact))
+    if match.group(2):
+        comp.details.setdefault("version", match.group(2).strip())
+    comp.details.setdefault("declared_in", result.path)
+
+
+def _on_match(inv, node, result, fact, modules, scripts):
+    """Instance types, found by the cloud rules in any file, become compute components."""
+    known = instance_type(fact.value.strip("\"'"))
+    if known:
+        comp = inv.add("compute", known.instance_type, _where(result, fact), provider=known.provider,
+                       accelerator=known.accelerator, accelerator_count=known.accelerator_count)
+        if node:
+            inv.link(node, comp.id, "uses")
+    elif fact.value == "nccl" and node:
+        comp = inv.add("distributed", "NCCL backend", _where(result, fact), provider="nvidia")
+        inv.link(node, comp.id, "uses")
+
+
+def _on_use(inv, node, result, fact, modules, scripts):
+    library = _LIB_BY_CODE.get(fact.detail)
+    if library and node:
+        comp = inv.add("accelerator-library", library, _where(result, fact))
+        inv.link(node, comp.id, "uses")
+
+
+_FACT_HANDLERS = {"import": _on_import, "relimport": _on_relimport, "call": _on_call, "uri": _on_uri,
+                  "image": _on_image, "script": _on_script, "requirement": _on_requirement, "match": _on_match,
+                  "use": _on_use}
+
+
+def _accelerator(inv: Inventory, findings: list[Finding], nodes: dict[str, str | None]) -> None:
+    """One accelerator component, NVIDIA CUDA, with every file that ties the code to it."""
+    by_file = defaultdict(int)
+    for f in findings:
+        if f.category == Category.ACCELERATOR:
+            by_file[f.location.path] += 1
+    if not by_file:
+        return
+    comp = inv.add("accelerator", "NVIDIA CUDA", None, references=sum(by_file.values()), files=len(by_file))
+    for path in sorted(by_file):
+        comp.evidence.append(path)
+        node = nodes.get(path)
+        if node:
+            inv.link(node, comp.id, "uses")
+
+
+def _module_table(nodes: dict[str, str]) -> dict[str, str]:
+    """Dotted module names -> node id; every suffix of the path, so `pkg.mod` and `mod` both resolve,
+    and "path:<file>" for relative imports."""
+    table: dict[str, str] = {}
+    for path, node in nodes.items():
+        parts = path[:-3].split("/")
+        if parts[-1] == "__init__":
+            parts = parts[:-1]
+        for start in range(len(parts)):
+            table.setdefault(".".join(parts[start:]), node)
+        table["path:" + path] = node
+    return table

@@ -13,6 +13,7 @@ import tokenize
 
 from homeport.assess.index import RuleIndex
 from homeport.assess.reporter import Reporter
+from homeport.core.inventory import Fact
 from homeport.core.model import FileResult, Skipped
 
 _ROOTS_NEVER_MODULES = frozenset({"self", "cls"})
@@ -116,6 +117,8 @@ class _Walker:
                 qual = self._qualname(func)
                 if qual is not None:
                     self._name(qual, func, node)
+                    if node.args and type(node.args[0]) is Constant and type(node.args[0].value) is str:
+                        facts.append(Fact("call", qual, node.lineno + self.offset, node.args[0].value[:200]))
                     push(reversed(node.args))
                     push(kw.value for kw in reversed(node.keywords))
                     continue
@@ -129,7 +132,7 @@ class _Walker:
                 for alias in node.names:
                     local = alias.asname or alias.name.split(".")[0]
                     aliases[local] = alias.name if alias.asname else local
-                    facts.append(("import", alias.name, node.lineno + self.offset))
+                    facts.append(Fact("import", alias.name, node.lineno + self.offset))
                     self._name(alias.name, node, None)
                 continue
             elif kind is ast.ImportFrom:
@@ -140,13 +143,13 @@ class _Walker:
                         qual = f"{node.module}.{alias.name}"
                         aliases[alias.asname or alias.name] = qual
                         self._name(qual, node, None)
-                    facts.append(("import", node.module, node.lineno + self.offset))
+                    facts.append(Fact("import", node.module, node.lineno + self.offset))
                 else:
-                    facts.append(("relimport", "." * node.level + (node.module or ""), node.lineno + self.offset,
-                                  tuple(a.name for a in node.names)))
+                    facts.append(Fact("relimport", "." * node.level + (node.module or ""), node.lineno + self.offset,
+                                      ",".join(a.name for a in node.names)))
                 continue
             elif kind is ast.If and _is_main_guard(node.test):
-                facts.append(("entry", "__main__", node.lineno + self.offset))
+                facts.append(Fact("entry", "__main__", node.lineno + self.offset))
             push(reversed(list(ast.iter_child_nodes(node))))
 
     def _qualname(self, func: ast.AST) -> str | None:
@@ -168,7 +171,7 @@ class _Walker:
             message = rule.refine_call(qual, call)
             if message is not None:
                 self.report(rule, node, message.format(name=qual, instead=rule_instead(rule, qual)))
-                self.result.facts.append(("use", rule.code, qual, node.lineno + self.offset))
+                self.result.facts.append(Fact("use", qual, node.lineno + self.offset, rule.code))
                 return
 
     def _method(self, method: str, call: ast.Call) -> None:
@@ -179,6 +182,12 @@ class _Walker:
                 return
 
     def _string(self, value: str, node: ast.AST) -> None:
+        if "://" in value[:10] and len(value) < 2048:
+            line = node.lineno
+            text = self.lines[line - 1].strip() if 0 < line <= len(self.lines) else ""
+            self.result.facts.append(Fact("uri", value, line + self.offset, text))
+        elif value.endswith((".py", ".sh")) and len(value) < 200 and " " not in value:
+            self.result.facts.append(Fact("script", value, node.lineno + self.offset))
         gate = self.index.string_gate
         if gate is None or len(value) > 4096 or not gate.search(value):
             return
@@ -186,7 +195,7 @@ class _Walker:
             if pattern.search(value):
                 shown = value if len(value) <= 80 else value[:77] + "..."
                 self.report(rule, node, rule.message.format(name=shown, instead=rule_instead(rule, value)))
-                self.result.facts.append(("string", rule.code, value, node.lineno + self.offset))
+                self.result.facts.append(Fact("match", value, node.lineno + self.offset, rule.code))
 
     def _joined(self, node: ast.JoinedStr) -> None:
         """f"cuda:{rank}" is checked as the template "cuda:{}"."""

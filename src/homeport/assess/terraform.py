@@ -12,6 +12,7 @@ from pathlib import Path
 
 from homeport.assess.index import RuleIndex
 from homeport.assess.reporter import Reporter
+from homeport.core.inventory import Fact
 from homeport.core.model import FileResult
 
 _VAR_REF = re.compile(r"^\s*(region|location)\s*=\s*var\.([A-Za-z0-9_-]+)")
@@ -62,4 +63,4 @@ def analyze_terraform(result: FileResult, path: Path, lines: list[str], index: R
                 reporter.add(rule, number, match.start(2) - 4, number, match.end(2),
                              rule.message.format(name=f"{value} (var.{match.group(2)}, set in {where})",
                                                  instead=""))
-                result.facts.append(("region", rule.code, value, number))
+                result.facts.append(Fact("match", value, number, rule.code))

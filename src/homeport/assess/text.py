@@ -10,8 +10,10 @@ import shlex
 
 from homeport.assess import kinds as K
 from homeport.assess.index import RuleIndex, normalize_package
+from homeport.assess.facts import text_facts
 from homeport.assess.python import rule_instead
 from homeport.assess.reporter import Reporter
+from homeport.core.inventory import Fact
 from homeport.core.model import FileResult
 
 _REQ_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
@@ -62,8 +64,11 @@ def analyze_lines(result: FileResult, lines: list[str], kind: str, index: RuleIn
                     found = match.group(0)
                     reporter.add(rule, number, match.start(), number, match.end(),
                                  rule.message.format(name=found.strip(), instead=rule_instead(rule, found)))
+                    result.facts.append(Fact("match", found.strip(), number, rule.code))
     for number, col, requirement in requirements(kind, lines):
+        result.facts.append(Fact("requirement", requirement, number + line_offset))
         check_requirement(requirement, number + line_offset, col, index, reporter)
+    result.facts.extend(text_facts(kind, lines, strip_comment, line_offset))
 
 
 def check_requirement(requirement: str, number: int, col: int, index: RuleIndex, reporter: Reporter) -> None:

@@ -3,6 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import NamedTuple
+
+
+class Fact(NamedTuple):
+    """Something an analyzer saw that the inventory is built from (not a finding)."""
+
+    kind: str  # import, relimport, entry, use, match, uri, call, image, script, requirement, manifest
+    value: str
+    line: int
+    detail: str = ""  # the rule code, the call's first argument, the line's text, ...
 
 
 @dataclass

@@ -21,7 +21,13 @@ def severities(lib: Library) -> dict[Target, Severity]:
 
 
 def support_line(lib: Library) -> str:
-    return ", ".join(f"{column} {level}" for column, level in lib.support.items())
+    """"missing on gaudi, xpu; partial on rocm" (targets other than CUDA)."""
+    parts = []
+    for level, label in (("no", "missing on"), ("partial", "partial on")):
+        targets = [t for t, v in lib.support.items() if v == level and t != "cuda"]
+        if targets:
+            parts.append(f"{label} {', '.join(targets)}")
+    return "; ".join(parts)
 
 
 def library_doc(lib: Library, where: str, example: str) -> str:
@@ -30,7 +36,7 @@ def library_doc(lib: Library, where: str, example: str) -> str:
     Finds {where} `{lib.library}`.
 
     ## Why it blocks a migration
-    Support by target (from the support matrix): {support_line(lib)}.
+    Support by target (from the support matrix): {", ".join(f"{t} {v}" for t, v in lib.support.items())}.
     Source: {lib.source} (read {lib.as_of}).
 
     ## Example
@@ -52,7 +58,7 @@ def _import_rule(lib: Library) -> type[Rule]:
         "code": lib.import_code, "name": f"{lib.library}-import",
         "category": Category.ACCELERATOR,
         "severity": Severity.BLOCKER, "on": severities(lib),
-        "message": f"`{{name}}` uses {lib.library} ({support_line(lib)}); portable alternative: {lib.alternative}",
+        "message": f"`{{name}}` uses {lib.library} ({support_line(lib)}); instead: {lib.alternative}",
         "names": lib.imports,
         "VALID": [Example("import torch.nn.functional as F\ny = F.scaled_dot_product_attention(q, k, v)")],
         "INVALID": [Example(f"import {module}"), Example(f"from {module} import something\nsomething()")],

@@ -17,7 +17,7 @@ def _package_rule(lib: Library) -> type[Rule]:
         "code": lib.package_code, "name": f"{lib.library}-dependency",
         "category": Category.DEPENDENCY,
         "severity": Severity.BLOCKER, "on": severities(lib),
-        "message": f"`{{name}}` installs {lib.library} ({support_line(lib)}); portable alternative: {lib.alternative}",
+        "message": f"`{{name}}` installs {lib.library} ({support_line(lib)}); instead: {lib.alternative}",
         "packages": lib.packages,
         "VALID": [Example("torch>=2.6\nnumpy\n", path="requirements.txt")],
         "INVALID": [Example(f"{package}\n", path="requirements.txt"),

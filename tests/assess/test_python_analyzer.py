@@ -1,0 +1,104 @@
+"""The Python analyzer: aliases resolve, the most specific rule wins, prose is not code."""
+
+from __future__ import annotations
+
+import pytest
+
+from homeport.assess.analyze import analyze_snippet
+from homeport.core.model import Severity, Target
+
+
+def found(code: str, target: Target = Target.PORTABLE) -> list[tuple[int, str]]:
+    result = analyze_snippet(code, "train.py", target=target)
+    assert result.skipped is None, result.skipped
+    return [(f.location.line, f.rule) for f in result.findings]
+
+
+@pytest.mark.parametrize("code", [
+    "import torch.distributed as dist\ndist.init_process_group('nccl')",
+    "from torch import distributed as dist\ndist.init_process_group(backend='nccl')",
+    "from torch.distributed import init_process_group as ipg\nipg('nccl')",
+])
+def test_nccl_found_through_aliases(code):
+    assert (2, "ACC016") in found(code)
+
+
+@pytest.mark.parametrize("code, line", [
+    ("import torch as th\nth.cuda.synchronize()", 2),
+    ("from torch import cuda\ncuda.synchronize()", 2),
+    ("from torch.cuda import synchronize as sync\nsync()", 2),
+    ("import torch.cuda\ntorch.cuda.synchronize()", 2),
+])
+def test_torch_cuda_found_through_aliases(code, line):
+    assert (line, "ACC005") in found(code)
+
+
+def test_most_specific_rule_wins():
+    rules = {r for _, r in found("import torch\nwith torch.cuda.amp.autocast():\n    pass")}
+    assert "ACC013" in rules and "ACC019" not in rules
+
+
+def test_unrelated_names_are_not_resolved():
+    # a local variable called `torch` that is not the module, and a method named like an API
+    assert found("class A:\n    def synchronize(self):\n        pass\nA().synchronize()") == []
+    assert found("cuda = make_thing()\ncuda.synchronize()") == []
+
+
+def test_docstrings_and_comments_are_prose():
+    code = '"""Train on cuda with nccl."""\n# torch.cuda.synchronize()\nx = 1\n'
+    assert found(code) == []
+
+
+def test_fstring_device_and_positions():
+    result = analyze_snippet('import os\nrank = 0\ndev = f"cuda:{rank}"\n', "train.py")
+    (finding,) = [f for f in result.findings if f.rule == "ACC001"]
+    assert (finding.location.line, finding.location.column) == (3, 7)
+    assert finding.location.end_column > finding.location.column
+
+
+def test_columns_count_characters_not_bytes():
+    result = analyze_snippet('s = "é"; x = y.to("cuda")\n', "train.py")
+    (finding,) = [f for f in result.findings if f.rule == "ACC001"]
+    assert finding.location.column == 19  # 1-based character column of the string literal
+
+
+def test_severity_depends_on_target():
+    code = "x = x.cuda()"
+    sev = {t: analyze_snippet(code, "t.py", target=t).findings[0].severity for t in Target}
+    assert sev[Target.ROCM] == Severity.INFO and sev[Target.CUDA] == Severity.INFO
+    assert sev[Target.GAUDI] == Severity.BLOCKER and sev[Target.PORTABLE] == Severity.BLOCKER
+
+
+def test_library_severity_comes_from_the_support_matrix():
+    code = "import flash_attn"
+    by_target = {t: analyze_snippet(code, "m.py", target=t).findings[0].severity for t in Target}
+    assert by_target[Target.ROCM] == Severity.INFO  # flash-attn has ROCm backends
+    assert by_target[Target.GAUDI] == Severity.BLOCKER
+
+
+def test_suppression_comment_with_reason():
+    result = analyze_snippet("x = x.cuda()  # homeport: ignore[ACC002] benchmark-only path\n", "t.py")
+    assert result.findings == []
+    assert [(s.finding.rule, s.reason) for s in result.suppressed] == [("ACC002", "benchmark-only path")]
+
+
+def test_suppression_on_the_line_above_and_other_codes_still_reported():
+    code = "# homeport: ignore[ACC001] reviewed\nx = x.cuda().to('cuda')\n"
+    result = analyze_snippet(code, "t.py")
+    assert [f.rule for f in result.findings] == ["ACC002"]
+
+
+def test_notebook_cells_and_magics(tmp_path):
+    import json
+
+    nb = {"cells": [
+        {"cell_type": "markdown", "source": ["use cuda\n"]},
+        {"cell_type": "code", "source": ["!pip install flash-attn\n", "import torch\n", "x = torch.zeros(1).cuda()\n"]},
+    ], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+    text = json.dumps(nb, indent=1)
+    result = analyze_snippet(text, "nb.ipynb")
+    lines = text.splitlines()
+    rules = {f.rule: f.location.line for f in result.findings}
+    assert "DEP102" in rules and "ACC002" in rules
+    assert "flash-attn" in lines[rules["DEP102"] - 1]
+    assert ".cuda()" in lines[rules["ACC002"] - 1]
