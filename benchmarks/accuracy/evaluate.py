@@ -2,7 +2,8 @@
 """Score `homeport assess` against the labels: precision and recall per category, at line level.
 
 A prediction is (repo, path, line, category) from homeport's findings (several findings on one line
-in one category count once); the truth is labels.csv. Only files listed in files.csv count.
+in one category count once); the truth is labels.csv. Only files listed in files.csv count, and the
+(line, category) pairs of doubtful.csv count neither way.
 
     python3 benchmarks/accuracy/materialize.py --out /tmp/accuracy-corpus --mirror-root /work/.mirror
     .venv/bin/python benchmarks/accuracy/evaluate.py --corpus /tmp/accuracy-corpus [--errors]
@@ -50,12 +51,15 @@ def main(argv=None) -> int:
         return 2
     truth = {(repo_dir(r["repo"]), r["path"], int(r["line"]), r["category"]): r["snippet"] for r in read("labels.csv")
              if r["category"] in CATEGORIES}
+    # Pairs a careful reader could judge either way are left out of the score, found or not.
+    doubtful = {(repo_dir(r["repo"]), r["path"], int(r["line"]), r["category"]) for r in read("doubtful.csv")}
+    truth = {k: v for k, v in truth.items() if k not in doubtful}
     result = assess(args.corpus, target=args.target)
     predicted: dict[tuple, str] = {}
     for f in result.findings:
         repo, _, path = f.location.path.partition("/")
         key = (repo, path, f.location.line, f.category.value)
-        if (repo, path) in scope and key[3] in CATEGORIES:
+        if (repo, path) in scope and key[3] in CATEGORIES and key not in doubtful:
             predicted.setdefault(key, f"{f.rule} {f.snippet}")
     skipped = [s for s in result.skipped if tuple(s.path.split("/", 1)) in scope]
 

@@ -83,14 +83,13 @@ def _analyze(result: FileResult, data: bytes, candidate: Candidate, index: RuleI
         analyze_lines(result, lines, kind, index, reporter)
 
 
-_SETUP_KEYWORDS = {"install_requires", "extras_require", "setup_requires", "tests_require"}
-
-
 def _setup_py_requirements(text: str):
+    """Strings in lists, tuples and sets: requirements are declared that way (`install_requires=[...]`,
+    `extras["x"] = [...]`); other strings there (classifiers) name no package a rule knows."""
     for node in ast.walk(ast.parse(text)):
-        if isinstance(node, ast.keyword) and node.arg in _SETUP_KEYWORDS:
-            for leaf in ast.walk(node.value):
-                if isinstance(leaf, ast.Constant) and isinstance(leaf.value, str):
+        if isinstance(node, (ast.List, ast.Tuple, ast.Set)):
+            for leaf in node.elts:
+                if isinstance(leaf, ast.Constant) and isinstance(leaf.value, str) and len(leaf.value) < 200:
                     yield leaf.lineno, leaf.col_offset + 1, leaf.value
 
 

@@ -19,7 +19,8 @@ class RuleIndex:
     keywords: dict[str, list[type[Rule]]] = field(default_factory=lambda: defaultdict(list))
     strings: list[tuple[re.Pattern, type[Rule]]] = field(default_factory=list)
     string_gate: re.Pattern | None = None  # one regex that any matching string must match
-    text: dict[str, list[tuple[re.Pattern, type[Rule]]]] = field(default_factory=lambda: defaultdict(list))
+    text: dict[str, list[tuple[re.Pattern, re.Pattern | None, type[Rule]]]] = field(
+        default_factory=lambda: defaultdict(list))
     text_gate: dict[str, re.Pattern] = field(default_factory=dict)
     exact_packages: dict[str, list[type[Rule]]] = field(default_factory=lambda: defaultdict(list))
     glob_packages: list[tuple[str, type[Rule]]] = field(default_factory=list)
@@ -83,7 +84,8 @@ def build_index(codes: frozenset[str]) -> RuleIndex:
             string_patterns.append(rule.strings)
         if rule.text:
             for kind in rule.text_kinds:
-                index.text[kind].append((re.compile(rule.text), rule))
+                unless = re.compile(rule.text_unless) if rule.text_unless else None
+                index.text[kind].append((re.compile(rule.text), unless, rule))
                 text_patterns[kind].append(rule.text)
         for pkg in rule.packages:
             if "*" in pkg:

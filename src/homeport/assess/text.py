@@ -59,7 +59,9 @@ def analyze_lines(result: FileResult, lines: list[str], kind: str, index: RuleIn
             line = strip_comment(kind, raw)
             if not line or not gate.search(line):
                 continue
-            for pattern, rule in patterns:
+            for pattern, unless, rule in patterns:
+                if unless is not None and unless.search(line):
+                    continue
                 for match in pattern.finditer(line):
                     found = match.group(0)
                     reporter.add(rule, number, match.start(), number, match.end(),
@@ -180,7 +182,8 @@ def _quoted_requirements(lines):
         depth = max(0, depth + line.count("[") - line.count("]"))
 
 
-_INSTALL = re.compile(r"\b(?:pip3?|uv\s+pip|python3?\s+-m\s+pip|conda|mamba|micromamba)\s+install\b")
+_INSTALL = re.compile(r"\b(?:(?:pip3?|uv\s+pip|python3?\s+-m\s+pip|conda|mamba|micromamba|apt-get|apt|yum|dnf)"
+                      r"\s+(?:-\S+\s+)*install|apk\s+add)\b")
 _OPTS_WITH_VALUE = {"-r", "--requirement", "-c", "--constraint", "-i", "--index-url", "--extra-index-url",
                     "-f", "--find-links", "--target", "-t", "--prefix", "-n", "--name", "-p", "--prefix",
                     "--trusted-host", "--root", "--platform", "--python-version"}

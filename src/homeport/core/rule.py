@@ -52,6 +52,7 @@ class Rule:
     # Other files: a regex searched in each line (comments removed) of the kinds listed.
     text: ClassVar[str | None] = None
     text_kinds: ClassVar[frozenset[str]] = frozenset()
+    text_unless: ClassVar[str | None] = None  # a line that matches this is not a finding for this rule
     # Dependency declarations (requirements, pyproject, setup, conda, pip install lines): package names,
     # `*` allowed (`nvidia-*`), and a regex over the whole requirement (`\+cu\d+`).
     packages: ClassVar[tuple[str, ...]] = ()
@@ -125,6 +126,6 @@ def _validate(cls: type[Rule]) -> None:
         raise RuleError(f"{where}: matches nothing (set names, strings, text, packages, ...)")
     if cls.text and not cls.text_kinds:
         raise RuleError(f"{where}: `text` needs `text_kinds`")
-    for pattern in (cls.strings, cls.text, cls.requirement):
+    for pattern in (cls.strings, cls.text, cls.text_unless, cls.requirement):
         if pattern:
             re.compile(pattern)

@@ -21,8 +21,6 @@ from homeport.core.rule import Rule
 SCHEMA_URI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 SARIF_VERSION = "2.1.0"
 SRCROOT = "SRCROOT"
-# Used when the installed package names no home page ([project.urls] in pyproject.toml).
-INFORMATION_URI = "https://pypi.org/project/homeport/"
 FINGERPRINT = "homeport/v1"
 
 LEVEL = {Severity.BLOCKER: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
@@ -63,7 +61,7 @@ def to_dict(a: Assessment) -> dict:
             "name": "homeport",
             "version": __version__,
             "semanticVersion": __version__,
-            "informationUri": _information_uri(),
+            **_information_uri(),
             "rules": [_rule(rule, a) for rule in rules],
             "notifications": [SKIPPED_NOTIFICATION],
         }},
@@ -176,17 +174,18 @@ def _root_uri(root: str) -> str:
     return uri if uri.endswith("/") else uri + "/"  # a base URI must end with a slash (SARIF 3.14.14)
 
 
-def _information_uri() -> str:
+def _information_uri() -> dict:
+    """The home page named by the installed package (`[project.urls]` in pyproject.toml), if any:
+    `informationUri` is optional in SARIF, and a made-up address would be worse than none."""
     try:
-        from importlib.metadata import metadata
+        from importlib.metadata import PackageNotFoundError, metadata
 
         meta = metadata("homeport")
-        for entry in meta.get_all("Project-URL") or []:
-            label, _, url = entry.partition(",")
-            if label.strip().lower() in ("homepage", "home", "repository", "source", "documentation"):
-                return url.strip()
-        if meta.get("Home-page"):
-            return meta["Home-page"]
-    except Exception:  # not installed (running from a source tree): fall back
-        pass
-    return INFORMATION_URI
+    except (ImportError, PackageNotFoundError):
+        return {}
+    for entry in meta.get_all("Project-URL") or []:
+        label, _, url = entry.partition(",")
+        if label.strip().lower() in ("homepage", "home", "repository", "source", "documentation") and url.strip():
+            return {"informationUri": url.strip()}
+    home = meta.get("Home-page")
+    return {"informationUri": home} if home and home.upper() != "UNKNOWN" else {}

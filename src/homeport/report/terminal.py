@@ -54,16 +54,40 @@ def _summary(a: Assessment, console: Console) -> None:
     console.print(f"{len(a.findings)} findings in {len({f.location.path for f in a.findings})} of "
                   f"{len(a.files)} files ({a.lines:,} lines, {a.seconds:.2f}s); {fixable} fixable by "
                   f"`homeport port`; {len(a.suppressed)} suppressed; {len(a.skipped)} inputs skipped.")
-    inv = a.inventory
-    kinds = defaultdict(int)
-    for comp in inv.components.values():
-        kinds[comp.kind] += 1
-    if kinds:
-        console.print("inventory: " + ", ".join(f"{n} {k}" for k, n in sorted(kinds.items()))
-                      + f"; {len(inv.links)} links")
+    _inventory(a, console)
     if a.skipped:
         reasons = defaultdict(int)
         for s in a.skipped:
             reasons[s.reason.split(" (")[0].split(":")[0]] += 1
         console.print("skipped: " + "; ".join(f"{n} {r}" for r, n in sorted(reasons.items(), key=lambda x: -x[1])),
                       style="dim")
+
+
+# Kinds listed by name in the summary; modules and packages are only counted (there can be thousands).
+_NAMED = ("entry-point", "accelerator", "accelerator-library", "compute", "cloud-service", "data-location",
+          "container-image", "job-manifest", "distributed", "experiment-tracking")
+
+
+def _inventory(a: Assessment, console: Console, shown: int = 6) -> None:
+    inv = a.inventory
+    if not inv.components:
+        return
+    console.print(Text("inventory", style="bold"))
+    for kind in _NAMED:
+        comps = inv.of_kind(kind)
+        if not comps:
+            continue
+        names = [_label(c) for c in comps[:shown]]
+        more = f" (+{len(comps) - shown} more)" if len(comps) > shown else ""
+        console.print(f"  {kind:<20} " + ", ".join(names) + more, highlight=False)
+    counts = ", ".join(f"{len(inv.of_kind(k))} {k}s" for k in ("module", "package") if inv.of_kind(k))
+    console.print(f"  {'':<20} {counts}{'; ' if counts else ''}{len(inv.links)} links", style="dim")
+
+
+def _label(comp) -> str:
+    d = comp.details
+    if comp.kind == "compute" and d.get("accelerator"):
+        return f"{comp.name} ({d.get('accelerator_count')}x {d['accelerator']})"
+    if comp.kind == "data-location" and d.get("directions"):
+        return f"{comp.name} ({'/'.join(d['directions'])})"
+    return comp.name

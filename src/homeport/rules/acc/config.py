@@ -67,8 +67,8 @@ class NcclEnvironment(Rule):
     category = Category.ACCELERATOR
     severity, on = WARNING, RUNS_ON_ROCM
     message = "`{name}` tunes NCCL; move it to the target profile (HCCL_*, CCL_*/FI_* elsewhere)"
-    strings = r"^NCCL_[A-Z0-9_]+$"
-    text = r"\bNCCL_[A-Z0-9_]+\b"
+    strings = r"^(?:TORCH_)?NCCL_[A-Z0-9_]+$"
+    text = r"(?<![\w${])(?:TORCH_)?NCCL_[A-Z0-9_]+\b"
     text_kinds = SETTINGS
     VALID = [Example("export GLOO_SOCKET_IFNAME=eth0\n", path="run.sh")]
     INVALID = [Example("import os\nos.environ.setdefault('NCCL_DEBUG', 'INFO')"),
@@ -80,7 +80,9 @@ class CudaEnvironment(Rule):
     ## What it does
     Finds the other CUDA-toolkit and driver variables: `CUDA_HOME`, `CUDA_PATH`, `CUDA_LAUNCH_BLOCKING`,
     `CUDA_DEVICE_MAX_CONNECTIONS`, `TORCH_CUDA_ARCH_LIST`, `PYTORCH_CUDA_ALLOC_CONF`, `CUDNN_*`,
-    `NVIDIA_VISIBLE_DEVICES`, `NVIDIA_DRIVER_CAPABILITIES`.
+    `NVIDIA_VISIBLE_DEVICES`, `NVIDIA_DRIVER_CAPABILITIES`, cuBLAS (`CUBLAS_*`), nvcc (`NVCC_*`) and
+    Transformer Engine (`NVTE_*`) settings. References such as `${CUDA_VERSION}` are not flagged: they
+    read a build argument, and the line that sets it is.
 
     ## Why it blocks a migration
     They configure the CUDA toolkit, the caching allocator or the NVIDIA container runtime. On other
@@ -103,9 +105,10 @@ class CudaEnvironment(Rule):
     severity, on = WARNING, {Target.CUDA: INFO}
     message = "`{name}` configures the CUDA toolkit or NVIDIA runtime; give the target its own setting"
     _names = (r"CUDA_(?!VISIBLE_DEVICES\b)[A-Z0-9_]+|TORCH_CUDA_ARCH_LIST|PYTORCH_CUDA_ALLOC_CONF|CUDNN_[A-Z0-9_]+"
+              r"|CUBLAS_[A-Z0-9_]+|CUBLASLT_[A-Z0-9_]+|NVCC_[A-Z0-9_]+|NVTE_[A-Z0-9_]+"
               r"|NVIDIA_(?:VISIBLE_DEVICES|DRIVER_CAPABILITIES|REQUIRE_CUDA|TF32_OVERRIDE)")
     strings = rf"^(?:{_names})$"
-    text = rf"\b(?:{_names})\b"
+    text = rf"(?<![\w${{])(?:{_names})\b"
     text_kinds = SETTINGS
     VALID = [Example("export HIP_VISIBLE_DEVICES=0\n", path="run.sh")]
     INVALID = [Example("import os\nos.environ['CUDA_LAUNCH_BLOCKING'] = '1'"),
@@ -149,7 +152,8 @@ class NvidiaDeviceRequest(Rule):
 class NvidiaTooling(Rule):
     """
     ## What it does
-    Finds calls of NVIDIA's command-line tools: `nvidia-smi`, `nvcc`, `nsys`, `ncu`, `dcgmi`.
+    Finds calls of NVIDIA's command-line tools: `nvidia-smi` (and its `--query-gpu` flags), `nvcc`,
+    `nsys`, `ncu`, `dcgmi`, `nv-hostengine`.
 
     ## Why it blocks a migration
     Health checks and launch scripts that parse `nvidia-smi` fail on other machines: ROCm has
@@ -169,11 +173,81 @@ class NvidiaTooling(Rule):
     category = Category.ACCELERATOR
     severity, on = WARNING, NVIDIA_ONLY
     message = "`{name}` is an NVIDIA tool; use the target's equivalent (rocm-smi, hl-smi, xpu-smi, npu-smi)"
-    strings = r"^(?:nvidia-smi|nvcc|nsys|ncu|dcgmi)(?:\s|$)"
-    text = r"(?<![\w/.-])(?:nvidia-smi|nvcc|nsys|ncu|dcgmi)(?![\w.-])"
+    strings = r"(?:^|[\s/\\])(?:nvidia-smi|nvcc|nsys|ncu|dcgmi|nv-hostengine)(?:\.exe)?(?:\s|$)|^--query-gpu="
+    text = r"(?<![\w/.-])(?:nvidia-smi|nvcc|nsys|ncu|dcgmi|nv-hostengine)(?![\w.-])"
     text_kinds = frozenset({K.SHELL, K.DOCKERFILE, K.YAML})
     VALID = [Example("rocm-smi --showuse\n", path="check.sh")]
     INVALID = [Example("nvidia-smi --query-gpu=name --format=csv\n", path="check.sh"),
                Example("import subprocess\nsubprocess.run(['nvidia-smi'])")]
 
 
+
+
+class NvidiaInstallPath(Rule):
+    """
+    ## What it does
+    Finds paths into NVIDIA's software in settings and scripts: `/usr/local/cuda*`, `/usr/local/nvidia`,
+    NCCL builds and plugins (`/opt/nccl`, `libnccl*.so`, `nccl-rdma-sharp-plugins`, `aws-ofi-nccl`),
+    `libcuda*`, `libcudnn*`, used in `LD_LIBRARY_PATH`, `LD_PRELOAD`, mounts and commands.
+
+    ## Why it blocks a migration
+    The paths do not exist on a machine without the CUDA stack: the loader fails to preload a
+    library, or a mount is empty and a job that relied on it fails at start.
+
+    ## Example
+    ```dockerfile
+    ENV LD_PRELOAD=/opt/nccl/build/lib/libnccl.so
+    ```
+    Use instead: library paths from the target profile (ROCm `/opt/rocm/lib`, RCCL, HCCL, oneCCL).
+
+    ## Fix safety
+    No automatic fix: paths depend on the target image.
+    """
+
+    code, name = "ACC206", "nvidia-install-path"
+    category = Category.ACCELERATOR
+    severity, on = WARNING, NVIDIA_ONLY
+    message = "`{name}` points into NVIDIA's software stack; use the target's library paths"
+    text = (r"/usr/local/cuda[\w.-]*|/usr/local/nvidia\b|/usr/lib/nvidia\b|/bin/nvidia\b|/opt/nccl[\w-]*"
+            r"|\blibnccl[\w.-]*|\blibcuda[\w.-]*|\blibcudnn[\w.-]*|nccl-rdma-sharp-plugins|aws-ofi-nccl|/cuda-\d[\d.]*/")
+    text_kinds = SETTINGS
+    text_unless = r"\bgit\s+clone\b"  # a clone destination is the build (DEP005), not a runtime path
+    strings = r"^/usr/local/(?:cuda|nvidia)\b"
+    VALID = [Example("export LD_LIBRARY_PATH=/opt/rocm/lib:$LD_LIBRARY_PATH\n", path="run.sh")]
+    INVALID = [Example("FROM base\nENV LD_PRELOAD=/opt/nccl/build/lib/libnccl.so\n", path="Dockerfile"),
+               Example("export LD_LIBRARY_PATH=/usr/local/cuda-12.1/lib64:$LD_LIBRARY_PATH\n", path="run.sh")]
+
+
+class NvidiaGpuModel(Rule):
+    """
+    ## What it does
+    Finds NVIDIA GPU models named as settings: accelerator types (`nvidia-tesla-t4`, `nvidia-l4`,
+    `nvidia-h100-80gb`, `NVIDIA_TESLA_V100`), in node selectors, job specs, Terraform and scripts.
+
+    ## Why it blocks a migration
+    The job asks for an NVIDIA board by name; on the target the scheduler finds no such node, or
+    the sizing (memory, count) chosen for that board no longer fits.
+
+    ## Example
+    ```yaml
+    nodeSelector: {cloud.google.com/gke-accelerator: nvidia-tesla-t4}
+    ```
+    Use instead: the target's accelerator from the target profile.
+
+    ## Fix safety
+    No automatic fix: the equivalent board and count are a sizing decision.
+    """
+
+    code, name = "ACC207", "nvidia-gpu-model"
+    category = Category.ACCELERATOR
+    severity, on = BLOCKER, NVIDIA_ONLY
+    message = "`{name}` asks for an NVIDIA board by name; choose the target's accelerator"
+    _models = (r"(?:nvidia-(?:tesla-)?(?:[a-z]?\d{1,4}[a-z]?(?:-\d+gb)?|l4|l40s?|h100[\w-]*|h200[\w-]*|a100[\w-]*"
+               r"|b200[\w-]*|gb200[\w-]*|rtx-?[\w-]+)|NVIDIA_(?:TESLA_)?(?:[A-Z]\d{1,4}[A-Z]?\w*|L4|H100\w*|A100\w*))")
+    strings = rf"^{_models}$"
+    text = rf"(?<![\w/.-]){_models}(?![\w.-])"
+    text_kinds = SETTINGS
+    VALID = [Example("accelerator: amd-mi300x\n", path="job.yaml"), Example("x = 'nvidia-smi'")]
+    INVALID = [Example("nodeSelector:\n  cloud.google.com/gke-accelerator: nvidia-tesla-t4\n", path="job.yaml"),
+               Example('type = "nvidia-l4"\n', path="gpu.tfvars"),
+               Example("accel = 'NVIDIA_TESLA_V100'")]

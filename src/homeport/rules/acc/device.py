@@ -1,5 +1,6 @@
 """torch.cuda and device code: the rows of research/portability.md section 2 about devices."""
 
+from homeport.assess import kinds as K
 from homeport.core.model import Applicability, Category, Target
 from homeport.core.rule import Example, Rule
 from homeport.rules.acc._common import BLOCKER, INFO, RUNS_ON_ROCM, WARNING
@@ -418,8 +419,9 @@ class TorchCudaApi(_TorchCudaApi):
     """
     ## What it does
     Finds every other use of the `torch.cuda` namespace: legacy tensor types
-    (`torch.cuda.FloatTensor`), `torch.cuda.nvtx`, `torch.cuda.comm`, `torch.cuda.init`, ... The
-    specific rules above win when they match.
+    (`torch.cuda.FloatTensor`), `torch.cuda.nvtx`, `torch.cuda.comm`, `torch.cuda.init`, profiling
+    CUDA activity (`ProfilerActivity.CUDA`), and `python -c "...torch.cuda..."` one-liners in
+    scripts and CI files. The specific rules above win when they match.
 
     ## Why it blocks a migration
     `torch.cuda` exists only in CUDA and ROCm builds of PyTorch.
@@ -438,9 +440,14 @@ class TorchCudaApi(_TorchCudaApi):
     """
 
     code, name = "ACC019", "torch-cuda-api"
-    names = ("torch.cuda",)
+    names = ("torch.cuda", "torch.profiler.ProfilerActivity.CUDA", "torch.profiler.profiler.ProfilerActivity.CUDA",
+             "torch.autograd.profiler.DeviceType.CUDA", "torch.autograd.DeviceType.CUDA")
+    text = r"\btorch\.cuda\.\w+"  # Python one-liners inside CI files, scripts and manifests
+    text_kinds = frozenset({K.SHELL, K.YAML, K.DOCKERFILE, K.JSON})
     message = "`{name}` uses the CUDA-only `torch.cuda` namespace; use `torch.accelerator` or `torch.get_device_module()`"
     VALID = [Example("import torch\nx = torch.empty(8, device=device)")]
     INVALID = [Example("import torch\nx = torch.cuda.FloatTensor(8)"),
+               Example("from torch import profiler\nacts = [profiler.ProfilerActivity.CUDA]"),
+               Example("python -c 'import torch; assert torch.cuda.device_count() >= 2'\n", path="check.sh"),
                Example("import torch.cuda.nvtx as nvtx\nnvtx.range_push('step')")]
 

@@ -2,10 +2,14 @@
 
 import ast
 
-from homeport.core.model import Category
+from homeport.core.model import Category, Target
 from homeport.core.rule import Example, Rule
 from homeport.rules.acc._common import INFO, WARNING
-from homeport.core.model import Target
+
+
+def _string_args(call: ast.Call) -> set[str]:
+    values = [*call.args, *(kw.value for kw in call.keywords)]
+    return {v.value.upper() for v in values if isinstance(v, ast.Constant) and isinstance(v.value, str)}
 
 
 def _first_string_arg(call: ast.Call | None, keyword: str) -> str | None:
@@ -22,8 +26,9 @@ def _first_string_arg(call: ast.Call | None, keyword: str) -> str | None:
 class TensorflowGpuDevice(Rule):
     """
     ## What it does
-    Finds TensorFlow code that looks only for `GPU` devices: `tf.config.list_physical_devices("GPU")`,
-    `tf.test.is_gpu_available()`, `tf.test.is_built_with_cuda()`, and `"/GPU:0"` device names.
+    Finds TensorFlow code that looks only for `GPU` devices: `tf.config` calls given the `"GPU"` type
+    (`list_physical_devices("GPU")`, `set_visible_devices(gpus, "GPU")`), `tf.test.is_gpu_available()`,
+    `tf.test.is_built_with_cuda()`, and `"/GPU:0"` device names.
 
     ## Why it blocks a migration
     TensorFlow exposes Intel GPUs as `XPU` and Gaudi as `HPU`; code that asks for `GPU` finds none and
@@ -46,20 +51,20 @@ class TensorflowGpuDevice(Rule):
     category = Category.ACCELERATOR
     severity, on = WARNING, {Target.ROCM: INFO, Target.CUDA: INFO}
     message = "`{name}` looks only for GPU devices; enumerate every accelerator type (GPU, XPU, HPU)"
-    names = ("tensorflow.config.list_physical_devices", "tensorflow.config.experimental.list_physical_devices",
-             "tensorflow.config.list_logical_devices", "tensorflow.test.is_gpu_available",
+    names = ("tensorflow.config", "tensorflow.test.is_gpu_available",
              "tensorflow.test.is_built_with_cuda", "tensorflow.test.gpu_device_name")
     strings = r"^/(?:device:)?GPU:\d+$"
 
     @classmethod
     def refine_call(cls, qualname, call):
-        if qualname.endswith("_devices"):
-            kind = _first_string_arg(call, "device_type")
-            return cls.message if kind and kind.upper() == "GPU" else None
-        return cls.message
+        """`tf.config.*(..., "GPU")`: device listing, visibility, memory growth for the GPU type."""
+        if qualname.startswith("tensorflow.test."):
+            return cls.message
+        return cls.message if call is not None and "GPU" in _string_args(call) else None
 
     VALID = [Example("import tensorflow as tf\ndevs = tf.config.list_physical_devices()")]
     INVALID = [Example("import tensorflow as tf\ngpus = tf.config.list_physical_devices('GPU')"),
+               Example("import tensorflow as tf\ntf.config.experimental.set_visible_devices(gpus[0], 'GPU')"),
                Example("import tensorflow as tf\nwith tf.device('/GPU:0'):\n    pass")]
 
 

@@ -35,7 +35,7 @@ class CudaWheel(Rule):
     message = "`{name}` pins a CUDA build of PyTorch; install the target's build instead"
     requirement = r"\+cu\d+"
     text = r"download\.pytorch\.org/whl/(?:nightly/)?cu\d+\S*|\bwhl/cu\d{2,3}\b\S*"
-    text_kinds = INSTALLERS
+    text_kinds = INSTALLERS | {K.YAML, K.JSON}  # CI files pass pip arguments too
     VALID = [Example("torch==2.6.0\n", path="requirements.txt")]
     INVALID = [Example("torch==2.3.1+cu121\n", path="requirements.txt"),
                Example("--extra-index-url https://download.pytorch.org/whl/cu121\ntorch\n", path="requirements.txt")]
@@ -73,8 +73,10 @@ class NvidiaPackage(Rule):
 class CudaBaseImage(Rule):
     """
     ## What it does
-    Finds container images built on a CUDA stack: `nvidia/cuda`, NGC images (`nvcr.io/...`), and
-    framework images with a CUDA tag (`pytorch/pytorch:2.3.1-cuda12.1-cudnn8-runtime`).
+    Finds container images and managed environments built on a CUDA stack: `nvidia/cuda`, NGC images
+    (`nvcr.io/...`), images with a CUDA or GPU tag (`pytorch/pytorch:2.3.1-cuda12.1-cudnn8-runtime`,
+    `tensorflow/tensorflow:latest-gpu`, `...-cu117`), NCCL test images, and Azure ML environments
+    with a CUDA version, in Dockerfiles (`FROM`) and manifests (`image:`, `environment:`).
 
     ## Why it blocks a migration
     The image carries the CUDA toolkit and NVIDIA's libraries; on another accelerator it needs a
@@ -94,19 +96,24 @@ class CudaBaseImage(Rule):
     category = Category.DEPENDENCY
     severity, on = Severity.BLOCKER, _ROCM_OK
     message = "`{name}` is a CUDA base image; build from the target's base image"
-    text = (r"(?i)^\s*FROM\s+(?:--platform=\S+\s+)?\S*(?:nvidia/cuda|nvcr\.io/|cuda)\S*"
-            r"|^\s*-?\s*image:\s*[\"']?\S*(?:nvidia/cuda|nvcr\.io/)\S*")
-    text_kinds = frozenset({K.DOCKERFILE, K.YAML})
-    VALID = [Example("FROM python:3.11-slim\n", path="Dockerfile")]
+    _cuda_image = r"\S*(?:nvidia/cuda|nvcr\.io/|cuda|nccl|[-_.:]gpu\b|[-_.]cu\d{2,3}\b)\S*"
+    text = (rf"(?i)^\s*FROM\s+(?:--platform=\S+\s+)?{_cuda_image}"
+            rf"|^\s*-?\s*[\"']?(?:image|environment|base_image|image_uri)[\"']?\s*[:=]\s*[\"']?{_cuda_image}")
+    text_kinds = frozenset({K.DOCKERFILE, K.YAML, K.JSON})
+    VALID = [Example("FROM python:3.11-slim\n", path="Dockerfile"),
+             Example("containers:\n  - image: ghcr.io/acme/trainer:1.2\n", path="job.yaml")]
     INVALID = [Example("FROM nvidia/cuda:12.1.1-runtime-ubuntu22.04 AS runtime\n", path="Dockerfile"),
+               Example("containers:\n  - image: tensorflow/tensorflow:latest-gpu\n", path="job.yaml"),
+               Example("environment: azureml:AzureML-acpt-pytorch-2.8-cuda12.6@latest\n", path="job.yml"),
                Example("FROM pytorch/pytorch:2.3.1-cuda12.1-cudnn8-runtime\n", path="Dockerfile")]
 
 
 class CondaCudaPackage(Rule):
     """
     ## What it does
-    Finds CUDA packages in conda environments: `cudatoolkit`, `pytorch-cuda`, `cuda-toolkit`,
-    `cuda-*`, `cudnn`, `nccl`, and the `nvidia` channel.
+    Finds CUDA packages in conda environments and system package installs: `cudatoolkit`,
+    `pytorch-cuda`, `cuda-toolkit`, `cuda-*`, `cudnn`, `nccl`, `libnccl*`, `libcudnn*`, and the
+    conda `nvidia` channel.
 
     ## Why it blocks a migration
     They install NVIDIA's toolkit into the environment; the target needs its own stack.
@@ -122,15 +129,18 @@ class CondaCudaPackage(Rule):
     Unsafe: the environment has to be re-solved for the target.
     """
 
-    code, name = "DEP004", "conda-cuda-package"
+    code, name = "DEP004", "cuda-system-package"
     category = Category.DEPENDENCY
     severity, on = Severity.BLOCKER, _ROCM_OK
     message = "`{name}` installs NVIDIA's CUDA stack; use the target's stack"
-    packages = ("cudatoolkit", "cudatoolkit-dev", "pytorch-cuda", "cuda-toolkit", "cuda-*", "cudnn", "nccl")
+    packages = ("cudatoolkit", "cudatoolkit-dev", "pytorch-cuda", "cuda-toolkit", "cuda-*", "cudnn", "nccl",
+                "libnccl*", "libcudnn*", "datacenter-gpu-manager")
     text = r"^\s*-\s*nvidia\s*$"
     text_kinds = frozenset({K.CONDA})
     VALID = [Example("dependencies:\n  - python=3.11\n  - pytorch\n", path="environment.yml")]
     INVALID = [Example("dependencies:\n  - pytorch-cuda=12.1\n", path="environment.yml"),
+               Example("FROM ubuntu:22.04\nRUN apt-get update && apt-get install -y libnccl2 libnccl-dev\n",
+                       path="Dockerfile"),
                Example("channels:\n  - pytorch\n  - nvidia\n", path="environment.yml")]
 
 
@@ -162,7 +172,7 @@ class AwsSdkPackage(_SdkPackage):
     code, name = "DEP201", "aws-sdk-package"
     message = "`{name}` is an AWS SDK package; keep it only for S3-compatible storage with a configurable endpoint"
     packages = ("boto3", "botocore", "aiobotocore", "aioboto3", "awscli", "sagemaker", "sagemaker-*",
-                "smdistributed-*", "awswrangler", "aws-*", "amazon-*", "s3transfer", "boto3-stubs")
+                "smdistributed-*", "awswrangler", "aws-*", "amazon-*", "s3transfer", "boto3-stubs", "hyperpod-*")
     VALID = [Example("requests\n", path="requirements.txt")]
     INVALID = [Example("boto3>=1.34\nsagemaker==2.219.0\n", path="requirements.txt")]
 
@@ -213,7 +223,45 @@ class GcpSdkPackage(_SdkPackage):
 
     code, name = "DEP203", "gcp-sdk-package"
     message = "`{name}` is a Google Cloud package; the target needs its own service clients"
-    packages = ("google-cloud-*", "google-api-python-client", "gcsfs", "cloudml-hypertune", "google-auth",
-                "google-auth-*", "vertexai", "google-genai")
+    packages = ("google-cloud-*", "google-api-python-client", "google-api-core", "googleapis-common-protos",
+                "google-resumable-media", "google-crc32c", "grpc-google-*", "gcsfs", "cloudml-hypertune",
+                "google-auth", "google-auth-*", "vertexai", "google-genai")
     VALID = [Example("requests\n", path="requirements.txt")]
     INVALID = [Example("google-cloud-storage\ngcsfs==2024.2.0\n", path="requirements.txt")]
+
+
+class VendorStackBuild(Rule):
+    """
+    ## What it does
+    Finds image builds that fetch and pin NVIDIA's or AWS's low-level stack: `git clone` of NVIDIA
+    repositories (NCCL, nccl-tests, gdrcopy, apex, TransformerEngine), build arguments and variables
+    that pin their versions (`ARG NCCL_VERSION=...`, `CUDA_VERSION`, `GDRCOPY_VERSION`,
+    `EFA_INSTALLER_VERSION`, `AWS_OFI_NCCL_VERSION`), and the AWS EFA installer.
+
+    ## Why it blocks a migration
+    These layers are the vendor's collective and network stack compiled into the image. On the
+    target they are replaced wholesale (RCCL, HCCL, oneCCL; the provider's RDMA stack), not carried.
+
+    ## Example
+    ```dockerfile
+    ARG NCCL_VERSION=v2.21.5-1
+    RUN git clone -b ${NCCL_VERSION} https://github.com/NVIDIA/nccl.git /opt/nccl
+    ```
+    Use instead: the target's collective library from its base image.
+
+    ## Fix safety
+    No automatic fix.
+    """
+
+    code, name = "DEP005", "vendor-stack-build"
+    category = Category.DEPENDENCY
+    severity, on = Severity.BLOCKER, _ROCM_OK
+    message = "`{name}` builds NVIDIA's or AWS's low-level stack into the image; use the target's"
+    text = (r"github\.com/NVIDIA/[\w.-]+|(?<![\w$])(?:CUDA|CUDNN|NCCL|NCCL_TESTS|GDRCOPY|EFA_INSTALLER|AWS_OFI_NCCL"
+            r"|OFI_NCCL|TRANSFORMER_ENGINE|NVSHMEM|DCGM)_(?:VERSION|TAG)\s*=|efa-installer\.amazonaws\.com|efa_installer\.sh")
+    text_kinds = frozenset({K.DOCKERFILE, K.SHELL})
+    VALID = [Example("FROM python:3.11\nARG APP_VERSION=1.0\nRUN git clone https://github.com/acme/tool.git\n",
+                     path="Dockerfile")]
+    INVALID = [Example("FROM base\nARG NCCL_VERSION=v2.21.5-1\n", path="Dockerfile"),
+               Example("RUN git clone -b ${NCCL_TESTS_TAG} https://github.com/NVIDIA/nccl-tests.git\n",
+                       path="Dockerfile")]
