@@ -15,6 +15,7 @@ from collections import defaultdict
 from pathlib import PurePosixPath
 
 from homeport.assess import kinds as K
+from homeport.assess.index import normalize_package
 from homeport.catalog.instances import instance_type
 from homeport.catalog.libraries import libraries
 from homeport.catalog.services import service_for_boto3, service_for_import
@@ -79,7 +80,7 @@ def _on_import(inv, node, result, fact, modules, scripts):
         comp = inv.add(service.component, service.name, _where(result, fact), provider=service.provider,
                        source=service.source)
         inv.link(node, comp.id, "uses")
-    pkg = inv.add("package", top, _where(result, fact))
+    pkg = inv.add("package", normalize_package(top), _where(result, fact))
     pkg.details["imported"] = True
     inv.link(node, pkg.id, "imports")
 
@@ -110,9 +111,9 @@ def _on_call(inv, node, result, fact, modules, scripts):
 
 def _on_uri(inv, node, result, fact, modules, scripts):
     uri = fact.value.rstrip("/.")
-    scheme = uri.split("://", 1)[0]
-    if scheme in ("http", "https") or "{" in uri and uri.index("{") < len(scheme) + 4:
-        return
+    scheme, _, rest = uri.partition("://")
+    if scheme in ("http", "https") or not rest or rest[0] in "{$" or any(ch.isspace() for ch in uri):
+        return  # prose ("s3:// prefix or local dir"), a bare scheme, or a template with no bucket
     direction = "write" if _WRITES.search(fact.detail) else "read" if _READS.search(fact.detail) else "unknown"
     comp = inv.add("data-location", uri, _where(result, fact), scheme=scheme)
     directions = comp.details.setdefault("directions", [])
@@ -147,7 +148,7 @@ def _on_requirement(inv, node, result, fact, modules, scripts):
     match = _REQ.match(fact.value.strip())
     if not match:
         return
-    comp = inv.add("package", match.group(1).lower().replace("_", "-"), _where(result, fact))
+    comp = inv.add("package", normalize_package(match.group(1)), _where(result, fact))
     if match.group(2):
         comp.details.setdefault("version", match.group(2).strip())
     comp.details.setdefault("declared_in", result.path)

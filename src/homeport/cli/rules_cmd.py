@@ -40,7 +40,10 @@ def list_rules(args) -> int:
             continue
         table.add_row(code, rule.name, rule.category.value, *[rule.severity_for(t).value for t in targets],
                       rule.fix_applicability.value if rule.fix_title else "-")
-    Console().print(table)
+    console = Console()
+    if not console.is_terminal:  # piped: never cut cells, so `homeport rules list | grep` works
+        console = Console(width=400)
+    console.print(table)
     return EXIT_OK
 
 
