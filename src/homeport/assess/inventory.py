@@ -4,7 +4,8 @@ Components: entry points and modules (Python files), packages with their version
 and accelerator libraries, data locations (read/write where visible), cloud services, container
 images, compute (instance types mapped to GPUs), the distributed stack, experiment tracking, and job
 manifests. Links: file -imports-> file, file -uses-> component, file -reads/writes-> data,
-image -runs-> script, manifest -deploys-> image, script -launches-> script.
+image -runs-> script, manifest -deploys-> image, script -launches-> script,
+infrastructure -provisions-> cloud service.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from homeport.assess import kinds as K
 from homeport.assess.index import normalize_package
 from homeport.catalog.instances import instance_type
 from homeport.catalog.libraries import libraries
-from homeport.catalog.services import service_for_boto3, service_for_import
+from homeport.catalog.services import service_for_boto3, service_for_import, service_for_terraform
 from homeport.core.inventory import Fact, Inventory
 from homeport.core.model import Category, FileResult, Finding
 
@@ -53,9 +54,13 @@ def _file_node(inv: Inventory, result: FileResult) -> str | None:
         return inv.add("entry-point", path, f"{path}:1", language="shell").id
     if result.kind == K.DOCKERFILE:
         return inv.add("container-image", f"built from {path}", f"{path}:1", dockerfile=path).id
+    if result.kind == K.TERRAFORM:
+        return inv.add("infrastructure", path, f"{path}:1").id
     manifest = next((f for f in result.facts if f.kind == "manifest"), None)
     if manifest is not None:
         return inv.add("job-manifest", path, f"{path}:{manifest.line}", manifest_kind=manifest.value).id
+    if result.kind in (K.YAML, K.JSON, K.DOTENV) and any(f.kind in ("uri", "match", "image") for f in result.facts):
+        return inv.add("config", path, f"{path}:1").id
     return None
 
 
@@ -144,6 +149,14 @@ def _on_script(inv, node, result, fact, modules, scripts):
         inv.link(node, target, "runs" if node.startswith(("container-image", "job-manifest")) else "launches")
 
 
+def _on_resource(inv, node, result, fact, modules, scripts):
+    service = service_for_terraform(fact.value)
+    if service and node:
+        comp = inv.add(service.component, service.name, _where(result, fact), provider=service.provider,
+                       source=service.source)
+        inv.link(node, comp.id, "provisions")
+
+
 def _on_requirement(inv, node, result, fact, modules, scripts):
     match = _REQ.match(fact.value.strip())
     if not match:
@@ -175,7 +188,7 @@ def _on_use(inv, node, result, fact, modules, scripts):
 
 
 _FACT_HANDLERS = {"import": _on_import, "relimport": _on_relimport, "call": _on_call, "uri": _on_uri,
-                  "image": _on_image, "script": _on_script, "requirement": _on_requirement, "match": _on_match,
+                  "image": _on_image, "script": _on_script, "resource": _on_resource, "requirement": _on_requirement, "match": _on_match,
                   "use": _on_use}
 
 

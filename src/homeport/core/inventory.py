@@ -9,7 +9,7 @@ from typing import NamedTuple
 class Fact(NamedTuple):
     """Something an analyzer saw that the inventory is built from (not a finding)."""
 
-    kind: str  # import, relimport, entry, use, match, uri, call, image, script, requirement, manifest
+    kind: str  # import, relimport, entry, use, match, uri, call, image, script, requirement, manifest, resource
     value: str
     line: int
     detail: str = ""  # the rule code, the call's first argument, the line's text, ...
@@ -19,7 +19,7 @@ class Fact(NamedTuple):
 class Component:
     id: str  # "<kind>:<name>", unique
     kind: str  # entry-point, module, package, accelerator, accelerator-library, data-location, cloud-service,
-    #            container-image, compute, distributed, experiment-tracking, job-manifest
+    #            container-image, compute, distributed, experiment-tracking, job-manifest, infrastructure, config
     name: str
     details: dict = field(default_factory=dict)
     evidence: list[str] = field(default_factory=list)  # "path:line"

@@ -65,7 +65,7 @@ def _summary(a: Assessment, console: Console) -> None:
 
 # Kinds listed by name in the summary; modules and packages are only counted (there can be thousands).
 _NAMED = ("entry-point", "accelerator", "accelerator-library", "compute", "cloud-service", "data-location",
-          "container-image", "job-manifest", "distributed", "experiment-tracking")
+          "container-image", "job-manifest", "infrastructure", "config", "distributed", "experiment-tracking")
 
 
 def _inventory(a: Assessment, console: Console, shown: int = 6) -> None:
