@@ -7,6 +7,7 @@ in one category count once); the truth is labels.csv. Only files listed in files
 
     python3 benchmarks/accuracy/materialize.py --out /tmp/accuracy-corpus --mirror-root /work/.mirror
     .venv/bin/python benchmarks/accuracy/evaluate.py --corpus /tmp/accuracy-corpus [--errors]
+    (held-out set: materialize.py/evaluate.py --manifest-dir benchmarks/accuracy/heldout)
 """
 
 from __future__ import annotations
@@ -24,8 +25,11 @@ HERE = Path(__file__).resolve().parent
 CATEGORIES = ("accelerator", "cloud", "dependency")
 
 
+MANIFEST = HERE  # the folder with files.csv, labels.csv, doubtful.csv (--manifest-dir)
+
+
 def read(name: str) -> list[dict]:
-    with open(HERE / name, newline="", encoding="utf-8") as fh:
+    with open(MANIFEST / name, newline="", encoding="utf-8") as fh:
         return list(csv.DictReader(fh))
 
 
@@ -36,10 +40,14 @@ def repo_dir(repo: str) -> str:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--corpus", required=True, type=Path, help="the folder materialize.py wrote")
+    parser.add_argument("--manifest-dir", type=Path, default=HERE,
+                        help="the labeled set to score (default: this folder; heldout/ is the held-out set)")
     parser.add_argument("--target", default="portable")
     parser.add_argument("--errors", action="store_true", help="list every false positive and false negative")
     parser.add_argument("--json", type=Path, help="write the figures here (default: results-<date>.json)")
     args = parser.parse_args(argv)
+    global MANIFEST
+    MANIFEST = args.manifest_dir.resolve()
 
     from homeport import __version__, assess
 
@@ -89,7 +97,7 @@ def main(argv=None) -> int:
                     print(f"{title[:-1]:<15} {cat:<11} {repo}/{path}:{line}  {source[(repo, path, line, cat)][:100]}")
     for s in skipped:
         print(f"skipped: {s.path}: {s.reason}")
-    out = args.json or HERE / f"results-{dt.date.today().isoformat()}.json"
+    out = args.json or MANIFEST / f"results-{dt.date.today().isoformat()}.json"
     out.write_text(json.dumps({"date": dt.date.today().isoformat(), "homeport": __version__, "target": args.target,
                                "machine": platform.platform(), "files": len(scope), "labels": len(truth),
                                "figures": figures, "skipped": [s.to_dict() for s in skipped]}, indent=2) + "\n")

@@ -22,8 +22,9 @@ class RuleIndex:
     text: dict[str, list[tuple[re.Pattern, re.Pattern | None, type[Rule]]]] = field(
         default_factory=lambda: defaultdict(list))
     text_gate: dict[str, re.Pattern] = field(default_factory=dict)
-    exact_packages: dict[str, list[type[Rule]]] = field(default_factory=lambda: defaultdict(list))
-    glob_packages: list[tuple[str, type[Rule]]] = field(default_factory=list)
+    # (is a system package, name) -> rules; globs as (is a system package, pattern, rule)
+    exact_packages: dict[tuple[bool, str], list[type[Rule]]] = field(default_factory=lambda: defaultdict(list))
+    glob_packages: list[tuple[bool, str, type[Rule]]] = field(default_factory=list)
     requirements: list[tuple[re.Pattern, type[Rule]]] = field(default_factory=list)
 
     def rules_for_name(self, qualname: str):
@@ -34,14 +35,15 @@ class RuleIndex:
             if rules:
                 yield from rules
 
-    def rules_for_package(self, name: str):
-        """Rules naming the package exactly; only if none does, rules with a matching `*` pattern."""
-        exact = self.exact_packages.get(name)
+    def rules_for_package(self, name: str, system: bool = False):
+        """Rules naming the package exactly; only if none does, rules with a matching `*` pattern.
+        `system`: a distribution package (apt, yum, apk): matched against `system_packages`."""
+        exact = self.exact_packages.get((system, name))
         if exact:
             yield from exact
             return
-        for pattern, rule in self.glob_packages:
-            if fnmatch.fnmatchcase(name, pattern):
+        for is_system, pattern, rule in self.glob_packages:
+            if is_system == system and fnmatch.fnmatchcase(name, pattern):
                 yield rule
 
 
@@ -87,11 +89,12 @@ def build_index(codes: frozenset[str]) -> RuleIndex:
                 unless = re.compile(rule.text_unless) if rule.text_unless else None
                 index.text[kind].append((re.compile(rule.text), unless, rule))
                 text_patterns[kind].append(rule.text)
-        for pkg in rule.packages:
-            if "*" in pkg:
-                index.glob_packages.append((normalize_package(pkg), rule))
-            else:
-                index.exact_packages[normalize_package(pkg)].append(rule)
+        for system, names in ((False, rule.packages), (True, rule.system_packages)):
+            for pkg in names:
+                if "*" in pkg:
+                    index.glob_packages.append((system, normalize_package(pkg), rule))
+                else:
+                    index.exact_packages[(system, normalize_package(pkg))].append(rule)
         if rule.requirement:
             index.requirements.append((re.compile(rule.requirement), rule))
     index.string_gate = _gate(string_patterns)

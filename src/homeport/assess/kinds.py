@@ -28,7 +28,7 @@ _BY_NAME: tuple[tuple[str, str], ...] = (
     ("containerfile", DOCKERFILE), ("containerfile.*", DOCKERFILE),
     ("*.yaml", YAML), ("*.yml", YAML), ("*.yaml.*", YAML), ("*.yml.*", YAML),
     ("*.json", JSON),
-    ("*.tf", TERRAFORM), ("*.tfvars", TERRAFORM), ("*.tf.json", JSON),
+    ("*.tf", TERRAFORM), ("*.tfvars", TERRAFORM), ("*.tf.json", JSON), ("*.tfvars.*", TERRAFORM),
     ("*.sh", SHELL), ("*.bash", SHELL), ("*.zsh", SHELL), ("*.sbatch", SHELL), ("*.slurm", SHELL),
     (".env", DOTENV), ("*.env", DOTENV), (".env.*", DOTENV),
 )

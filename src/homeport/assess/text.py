@@ -67,20 +67,23 @@ def analyze_lines(result: FileResult, lines: list[str], kind: str, index: RuleIn
                     reporter.add(rule, number, match.start(), number, match.end(),
                                  rule.message.format(name=found.strip(), instead=rule_instead(rule, found)))
                     result.facts.append(Fact("match", found.strip(), number, rule.code))
-    for number, col, requirement in requirements(kind, lines):
-        result.facts.append(Fact("requirement", requirement, number + line_offset))
-        check_requirement(requirement, number + line_offset, col, index, reporter)
+    for number, col, requirement, system in requirements(kind, lines):
+        if not system:
+            result.facts.append(Fact("requirement", requirement, number + line_offset))
+        check_requirement(requirement, number + line_offset, col, index, reporter, system)
     result.facts.extend(text_facts(kind, lines, strip_comment, line_offset))
 
 
-def check_requirement(requirement: str, number: int, col: int, index: RuleIndex, reporter: Reporter) -> None:
+def check_requirement(requirement: str, number: int, col: int, index: RuleIndex, reporter: Reporter,
+                      system: bool = False) -> None:
+    """`system`: a distribution package (apt, yum, apk), whose names are not PyPI's."""
     match = _REQ_NAME.match(requirement)
     if not match:
         return
     name = normalize_package(match.group(0))
     end = col + len(requirement)
     done = set()
-    for rule in index.rules_for_package(name):
+    for rule in index.rules_for_package(name, system):
         if rule.code not in done:
             done.add(rule.code)
             reporter.add(rule, number, col, number, end,
@@ -95,15 +98,13 @@ def check_requirement(requirement: str, number: int, col: int, index: RuleIndex,
 # -- where requirements are declared, per kind ------------------------------------------------------
 
 def requirements(kind: str, lines: list[str]):
-    """Yield (line number, column, requirement text) for every package a file declares or installs."""
-    if kind == K.REQUIREMENTS:
-        yield from _requirements_txt(lines)
-    elif kind == K.CONDA:
-        yield from _conda(lines)
-    elif kind == K.SETUP_CFG:
-        yield from _setup_cfg(lines)
-    elif kind == K.PYPROJECT:
-        yield from _quoted_requirements(lines)
+    """Yield (line number, column, requirement text, is a system package) for every package a file
+    declares or installs."""
+    python = {K.REQUIREMENTS: _requirements_txt, K.CONDA: _conda, K.SETUP_CFG: _setup_cfg,
+              K.PYPROJECT: _quoted_requirements}.get(kind)
+    if python is not None:
+        for number, col, text in python(lines):
+            yield number, col, text, False
     elif kind in (K.DOCKERFILE, K.SHELL):
         yield from _install_commands(lines)
 
@@ -182,43 +183,48 @@ def _quoted_requirements(lines):
         depth = max(0, depth + line.count("[") - line.count("]"))
 
 
-_INSTALL = re.compile(r"\b(?:(?:pip3?|uv\s+pip|python3?\s+-m\s+pip|conda|mamba|micromamba|apt-get|apt|yum|dnf)"
-                      r"\s+(?:-\S+\s+)*install|apk\s+add)\b")
+_INSTALL = re.compile(r"\b(?:(?:pip(?:[\d.]*|\$\{?\w+\}?)|uv\s+pip|python[\d.]*\s+-m\s+pip|conda|mamba|micromamba"
+                      r"|(?P<system>apt-get|apt|yum|dnf|microdnf))\s+(?:-\S+\s+)*(?:install|remove|purge)"
+                      r"|(?P<apk>apk)\s+add)\b")
 _OPTS_WITH_VALUE = {"-r", "--requirement", "-c", "--constraint", "-i", "--index-url", "--extra-index-url",
                     "-f", "--find-links", "--target", "-t", "--prefix", "-n", "--name", "-p", "--prefix",
                     "--trusted-host", "--root", "--platform", "--python-version"}
 
 
+_SEPARATORS = re.compile(r"&&|\|\||;|\|")
+
+
 def _install_commands(lines):
-    """Packages named by `pip install` / `conda install` lines, across backslash continuations."""
-    active = False
+    """Packages named by install commands (pip, conda, apt, ...), across `&&`/`;` chains and backslash
+    continuations: `RUN apt-get update && apt-get install -y \\` then one package per line."""
+    active, system = False, False
     for number, raw in enumerate(lines, start=1):
-        line = strip_comment(K.SHELL, raw)
-        start = 0
-        if not active:
-            match = _INSTALL.search(line)
-            if not match:
-                continue
-            active, start = True, match.end()
-        continued = line.rstrip().endswith("\\")
-        body = line[start:].rstrip().rstrip("\\")
-        for stop in ("&&", ";", "||", "|"):
-            if stop in body:
-                body, continued = body.split(stop, 1)[0], False
-        try:
-            tokens = shlex.split(body, posix=True)
-        except ValueError:
-            tokens = body.split()
-        skip_next = False
-        for token in tokens:
-            if skip_next:
-                skip_next = False
-                continue
-            if token.startswith("-"):
-                skip_next = token in _OPTS_WITH_VALUE
-                continue
-            if "/" in token or token.startswith("."):
-                continue  # a path or URL, not a package name
-            col = raw.find(token)
-            yield number, max(col, 0), token
-        active = continued
+        line = strip_comment(K.SHELL, raw).rstrip()
+        continued = line.endswith("\\")
+        for i, segment in enumerate(_SEPARATORS.split(line.rstrip("\\"))):
+            if i > 0:
+                active = False  # a separator ends the command; the next one may be another install
+            if not active:
+                match = _INSTALL.search(segment)
+                if not match:
+                    continue
+                active, system = True, bool(match.group("system") or match.group("apk"))
+                segment = segment[match.end():]
+            for token in _package_tokens(segment):
+                yield number, max(raw.find(token), 0), token, system
+        active = active and continued
+
+
+def _package_tokens(segment: str):
+    try:
+        tokens = shlex.split(segment, posix=True)
+    except ValueError:
+        tokens = segment.split()
+    skip_next = False
+    for token in tokens:
+        if skip_next:
+            skip_next = False
+        elif token.startswith("-"):
+            skip_next = token in _OPTS_WITH_VALUE
+        elif "/" not in token and not token.startswith("."):  # a path or URL is not a package name
+            yield token

@@ -56,6 +56,7 @@ class Rule:
     # Dependency declarations (requirements, pyproject, setup, conda, pip install lines): package names,
     # `*` allowed (`nvidia-*`), and a regex over the whole requirement (`\+cu\d+`).
     packages: ClassVar[tuple[str, ...]] = ()
+    system_packages: ClassVar[tuple[str, ...]] = ()  # apt/yum/apk names, a namespace of their own
     requirement: ClassVar[str | None] = None
 
     VALID: ClassVar[list[Example]] = []
@@ -122,7 +123,7 @@ def _validate(cls: type[Rule]) -> None:
     if not cls.VALID or not cls.INVALID:
         raise RuleError(f"{where}: needs at least one VALID and one INVALID example")
     if not (cls.names or cls.methods or cls.attributes or cls.keywords or cls.strings or cls.text
-            or cls.packages or cls.requirement):
+            or cls.packages or cls.system_packages or cls.requirement):
         raise RuleError(f"{where}: matches nothing (set names, strings, text, packages, ...)")
     if cls.text and not cls.text_kinds:
         raise RuleError(f"{where}: `text` needs `text_kinds`")

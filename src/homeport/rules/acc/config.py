@@ -104,7 +104,7 @@ class CudaEnvironment(Rule):
     category = Category.ACCELERATOR
     severity, on = WARNING, {Target.CUDA: INFO}
     message = "`{name}` configures the CUDA toolkit or NVIDIA runtime; give the target its own setting"
-    _names = (r"CUDA_(?!VISIBLE_DEVICES\b)[A-Z0-9_]+|TORCH_CUDA_ARCH_LIST|PYTORCH_CUDA_ALLOC_CONF|CUDNN_[A-Z0-9_]+"
+    _names = (r"CUDA_(?!VISIBLE_DEVICES\b)[A-Z0-9_]+|TORCH_(?:CUDA|NVCC)_[A-Z0-9_]+|PYTORCH_CUDA_ALLOC_CONF|CUDNN_[A-Z0-9_]+"
               r"|CUBLAS_[A-Z0-9_]+|CUBLASLT_[A-Z0-9_]+|NVCC_[A-Z0-9_]+|NVTE_[A-Z0-9_]+"
               r"|NVIDIA_(?:VISIBLE_DEVICES|DRIVER_CAPABILITIES|REQUIRE_CUDA|TF32_OVERRIDE)")
     strings = rf"^(?:{_names})$"
@@ -119,8 +119,8 @@ class NvidiaDeviceRequest(Rule):
     """
     ## What it does
     Finds requests for NVIDIA devices in deployment files: the `nvidia.com/gpu` resource and the
-    `nvidia.com/*` node labels, `runtimeClassName: nvidia`, Compose `driver: nvidia` /
-    `runtime: nvidia`, and `docker run --gpus`.
+    `nvidia.com/*` node labels and taints, `runtimeClassName: nvidia`, Compose `driver: nvidia` /
+    `runtime: nvidia`, `accelerator: nvidia` in instance-type definitions, and `docker run --gpus`.
 
     ## Why it blocks a migration
     The pod or container will never schedule on a node without NVIDIA's device plugin. AMD asks for
@@ -141,8 +141,8 @@ class NvidiaDeviceRequest(Rule):
     category = Category.ACCELERATOR
     severity, on = BLOCKER, NVIDIA_ONLY
     message = "`{name}` requests NVIDIA hardware; use the target's device resource"
-    text = (r"\bnvidia\.com/(?:gpu|mig-[\w.-]+)[\w.-]*|runtimeClassName:\s*[\"']?nvidia\b"
-            r"|\b(?:runtime|driver):\s*[\"']?nvidia\b|--gpus[= ]")
+    text = (r"\bnvidia\.com/(?:gpu|mig-[\w.-]+)[\w.-]*|\b(?:runtimeClass(?:Name)?|runtime|driver|accelerator)"
+            r"[\"']?\s*[:=]\s*[\"']?nvidia\b|--gpus[= ]")
     text_kinds = SETTINGS
     VALID = [Example("resources:\n  limits:\n    amd.com/gpu: 8\n", path="job.yaml")]
     INVALID = [Example("resources:\n  limits:\n    nvidia.com/gpu: 8\n", path="job.yaml"),
@@ -188,7 +188,8 @@ class NvidiaInstallPath(Rule):
     ## What it does
     Finds paths into NVIDIA's software in settings and scripts: `/usr/local/cuda*`, `/usr/local/nvidia`,
     NCCL builds and plugins (`/opt/nccl`, `libnccl*.so`, `nccl-rdma-sharp-plugins`, `aws-ofi-nccl`),
-    `libcuda*`, `libcudnn*`, used in `LD_LIBRARY_PATH`, `LD_PRELOAD`, mounts and commands.
+    `libcuda*`, `libcudnn*`, `libcublas*` and the other CUDA libraries, NVIDIA's apt keyring and
+    sources, used in `LD_LIBRARY_PATH`, `LD_PRELOAD`, mounts and commands.
 
     ## Why it blocks a migration
     The paths do not exist on a machine without the CUDA stack: the loader fails to preload a
@@ -209,9 +210,11 @@ class NvidiaInstallPath(Rule):
     severity, on = WARNING, NVIDIA_ONLY
     message = "`{name}` points into NVIDIA's software stack; use the target's library paths"
     text = (r"/usr/local/cuda[\w.-]*|/usr/local/nvidia\b|/usr/lib/nvidia\b|/bin/nvidia\b|/opt/nccl[\w-]*"
-            r"|\blibnccl[\w.-]*|\blibcuda[\w.-]*|\blibcudnn[\w.-]*|nccl-rdma-sharp-plugins|aws-ofi-nccl|/cuda-\d[\d.]*/")
+            r"|\blib(?:nccl|cuda|cudnn|cublas|cufft|curand|cusolver|cusparse|nvjpeg|nvrtc)[\w.-]*"
+            r"|nccl-rdma-sharp-plugins|aws-ofi-nccl|/cuda-\d[\d.]*/|\bcuda-keyring\b|sources\.list\.d/(?:cuda|nvidia)[\w.-]*")
     text_kinds = SETTINGS
-    text_unless = r"\bgit\s+clone\b"  # a clone destination is the build (DEP005), not a runtime path
+    # a clone destination or NVIDIA's repository download is the image build (DEP005), not a runtime path
+    text_unless = r"\bgit\s+clone\b|developer\.download\.nvidia\.com"
     strings = r"^/usr/local/(?:cuda|nvidia)\b"
     VALID = [Example("export LD_LIBRARY_PATH=/opt/rocm/lib:$LD_LIBRARY_PATH\n", path="run.sh")]
     INVALID = [Example("FROM base\nENV LD_PRELOAD=/opt/nccl/build/lib/libnccl.so\n", path="Dockerfile"),
@@ -251,3 +254,39 @@ class NvidiaGpuModel(Rule):
     INVALID = [Example("nodeSelector:\n  cloud.google.com/gke-accelerator: nvidia-tesla-t4\n", path="job.yaml"),
                Example('type = "nvidia-l4"\n', path="gpu.tfvars"),
                Example("accel = 'NVIDIA_TESLA_V100'")]
+
+
+class CudaSystemPackage(Rule):
+    """
+    ## What it does
+    Finds CUDA and NVIDIA system packages installed or removed with apt, yum, dnf or apk in image
+    builds and scripts: `cuda-*`, `libnccl*`, `libcudnn*`, `libcublas*`, `nvidia-*`,
+    `datacenter-gpu-manager`.
+
+    ## Why it blocks a migration
+    They are NVIDIA's user-space stack; the packages do not exist in the target's repositories, and the
+    image would carry gigabytes it cannot use.
+
+    ## Example
+    ```dockerfile
+    RUN apt-get install -y cuda-command-line-tools-12-1 libnccl2
+    ```
+    Use instead: the target's base image, which brings its own runtime libraries.
+
+    ## Fix safety
+    No automatic fix: the image is rebuilt on the target's base.
+    """
+
+    code, name = "ACC208", "cuda-system-package"
+    category = Category.ACCELERATOR
+    severity, on = BLOCKER, NVIDIA_ONLY
+    message = "`{name}` installs part of NVIDIA's CUDA stack from the system package manager"
+    system_packages = ("cuda-*", "cuda", "libnccl*", "libcudnn*", "libcublas*", "libcufft*", "libcurand*",
+                       "libcusolver*", "libcusparse*", "libnpp*", "libnvjpeg*", "libnvidia-*", "nvidia-*",
+                       "datacenter-gpu-manager*", "nccl", "cudnn*")
+    VALID = [Example("FROM ubuntu:22.04\nRUN apt-get install -y build-essential git\n", path="Dockerfile"),
+             Example("cuda-python==12.4\n", path="requirements.txt")]
+    INVALID = [Example("FROM ubuntu:22.04\nRUN apt-get update && apt-get install -y libnccl2 libnccl-dev\n",
+                       path="Dockerfile"),
+               Example("apt-get install -y --no-install-recommends \\\n    cuda-cufft-10-1 \\\n    cuda-curand-10-1\n",
+                       path="setup.sh")]

@@ -9,7 +9,8 @@ from homeport.rules.acc._common import BLOCKER, INFO, RUNS_ON_ROCM, WARNING
 class CudaDeviceString(Rule):
     """
     ## What it does
-    Finds string literals that name a CUDA device: `"cuda"`, `"cuda:0"`, `f"cuda:{rank}"`.
+    Finds string literals that name a CUDA device: `"cuda"`, `"cuda:0"`, `f"cuda:{rank}"`, and
+    configuration values that are a CUDA device (`device: cuda` in YAML or JSON).
 
     ## Why it blocks a migration
     Gaudi calls its device `hpu`, Intel GPUs `xpu`, Ascend `npu`; a hard-coded `"cuda"` fails there
@@ -32,6 +33,8 @@ class CudaDeviceString(Rule):
 
     code, name = "ACC001", "cuda-device-string"
     category = Category.ACCELERATOR
+    text = r"""(?<=:)\s*["']?cuda(?::\d+)?["']?\s*,?\s*$"""  # `device: cuda` in configs and CI matrices
+    text_kinds = frozenset({K.YAML, K.JSON})
     message = "device string `{name}` names CUDA; use the current accelerator (`torch.accelerator.current_accelerator()`)"
     severity, on = BLOCKER, RUNS_ON_ROCM
     fix_title = "Use the current accelerator with a CPU fallback"
@@ -39,6 +42,7 @@ class CudaDeviceString(Rule):
     VALID = [Example('device = torch.accelerator.current_accelerator() or torch.device("cpu")'),
              Example('print("cudaMalloc is used")'), Example('"""Runs on cuda devices."""')]
     INVALID = [Example('x = x.to("cuda")'), Example('dev = torch.device("cuda:0")'),
+               Example("trainer:\n  device: cuda\n", path="config.yaml"),
                Example('device = f"cuda:{local_rank}"')]
 
 
@@ -324,7 +328,8 @@ class CudaExtensionBuild(Rule):
     """
     ## What it does
     Finds custom CUDA kernels built with `torch.utils.cpp_extension`: `CUDAExtension`,
-    `BuildExtension` with `.cu` sources, and `load`/`load_inline` of CUDA code.
+    `BuildExtension` with `.cu` sources, `load`/`load_inline` of CUDA code, and packages built with
+    their CUDA extensions (`--cuda_ext`).
 
     ## Why it blocks a migration
     Kernels written in CUDA C++ do not run elsewhere. ROCm hipifies them at build time (with known
@@ -348,9 +353,12 @@ class CudaExtensionBuild(Rule):
     names = ("torch.utils.cpp_extension.CUDAExtension", "torch.utils.cpp_extension.load",
              "torch.utils.cpp_extension.load_inline", "torch.utils.cpp_extension.CUDA_HOME")
     strings = r"\.cu$"
+    text = r"--cuda[_-]ext\b"  # apex and friends built with their CUDA extensions
+    text_kinds = frozenset({K.DOCKERFILE, K.SHELL})
     VALID = [Example("from torch.utils.cpp_extension import CppExtension")]
     INVALID = [Example("from torch.utils.cpp_extension import CUDAExtension"),
-               Example("sources = ['kernel.cpp', 'kernel_cuda.cu']")]
+               Example("sources = ['kernel.cpp', 'kernel_cuda.cu']"),
+               Example('pip install -v --global-option="--cuda_ext" ./apex\n', path="build.sh")]
 
 
 class CudaGraphs(_TorchCudaApi):

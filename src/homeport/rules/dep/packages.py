@@ -11,8 +11,8 @@ _ROCM_OK = {Target.CUDA: Severity.INFO}
 class CudaWheel(Rule):
     """
     ## What it does
-    Finds PyTorch builds pinned to a CUDA version: `+cu121` local versions and CUDA wheel indexes
-    (`--index-url https://download.pytorch.org/whl/cu121`).
+    Finds PyTorch builds pinned to a CUDA version: `+cu121` local versions (also `+${CUDA_TAG}`), CUDA
+    wheel indexes (`--index-url https://download.pytorch.org/whl/cu121`) and GPU wheel URLs.
 
     ## Why it blocks a migration
     The CUDA wheel cannot use an AMD, Intel, Gaudi or Ascend device; the target needs its own build
@@ -33,8 +33,9 @@ class CudaWheel(Rule):
     category = Category.DEPENDENCY
     severity, on = Severity.BLOCKER, _ROCM_OK
     message = "`{name}` pins a CUDA build of PyTorch; install the target's build instead"
-    requirement = r"\+cu\d+"
-    text = r"download\.pytorch\.org/whl/(?:nightly/)?cu\d+\S*|\bwhl/cu\d{2,3}\b\S*"
+    requirement = r"\+(?:cu\d+|\$\{?\w*CUDA)"
+    text = (r"download\.pytorch\.org/whl/(?:nightly/)?cu\d+\S*|\bwhl/cu\d{2,3}\b\S*"
+            r"|https?://\S*(?:/gpu/|[-_+]cu\d{2,3}(?!\d)|/cu\d{2,3}/|\+\$\{?\w*CUDA)\S*\.whl")
     text_kinds = INSTALLERS | {K.YAML, K.JSON}  # CI files pass pip arguments too
     VALID = [Example("torch==2.6.0\n", path="requirements.txt")]
     INVALID = [Example("torch==2.3.1+cu121\n", path="requirements.txt"),
@@ -98,22 +99,26 @@ class CudaBaseImage(Rule):
     message = "`{name}` is a CUDA base image; build from the target's base image"
     _cuda_image = r"\S*(?:nvidia/cuda|nvcr\.io/|cuda|nccl|[-_.:]gpu\b|[-_.]cu\d{2,3}\b)\S*"
     text = (rf"(?i)^\s*FROM\s+(?:--platform=\S+\s+)?{_cuda_image}"
-            rf"|^\s*-?\s*[\"']?(?:image|environment|base_image|image_uri)[\"']?\s*[:=]\s*[\"']?{_cuda_image}")
-    text_kinds = frozenset({K.DOCKERFILE, K.YAML, K.JSON})
+            rf"|^\s*-?\s*(?:(?:ARG|ENV|export|local)\s+)?[\"']?[\w-]*(?:image|environment)[\w-]*[\"']?\s*[:=]\s*[\"']?"
+            rf"{_cuda_image}")
+    text_kinds = frozenset({K.DOCKERFILE, K.YAML, K.JSON, K.SHELL})
     VALID = [Example("FROM python:3.11-slim\n", path="Dockerfile"),
-             Example("containers:\n  - image: ghcr.io/acme/trainer:1.2\n", path="job.yaml")]
+             Example("containers:\n  - image: ghcr.io/acme/trainer:1.2\n", path="job.yaml"),
+             Example('IMAGE="ghcr.io/acme/trainer:1.2"\n', path="build.sh")]
     INVALID = [Example("FROM nvidia/cuda:12.1.1-runtime-ubuntu22.04 AS runtime\n", path="Dockerfile"),
                Example("containers:\n  - image: tensorflow/tensorflow:latest-gpu\n", path="job.yaml"),
                Example("environment: azureml:AzureML-acpt-pytorch-2.8-cuda12.6@latest\n", path="job.yml"),
+               Example("BASE_IMAGE=nvidia/cuda:13.0.3-cudnn-devel-ubuntu24.04\n", path="build.sh"),
                Example("FROM pytorch/pytorch:2.3.1-cuda12.1-cudnn8-runtime\n", path="Dockerfile")]
 
 
 class CondaCudaPackage(Rule):
     """
     ## What it does
-    Finds CUDA packages in conda environments and system package installs: `cudatoolkit`,
-    `pytorch-cuda`, `cuda-toolkit`, `cuda-*`, `cudnn`, `nccl`, `libnccl*`, `libcudnn*`, and the
-    conda `nvidia` channel.
+    Finds CUDA packages in conda environments and Python requirements: `cudatoolkit`, `pytorch-cuda`,
+    `cuda-toolkit`, `cuda-*`, `cudnn`, `nccl`, CUDA builds of other packages (`dgl-cuda10.1`,
+    `magma-cuda121`), and the conda `nvidia` channel. (System packages installed with apt or yum are
+    ACC208.)
 
     ## Why it blocks a migration
     They install NVIDIA's toolkit into the environment; the target needs its own stack.
@@ -129,18 +134,18 @@ class CondaCudaPackage(Rule):
     Unsafe: the environment has to be re-solved for the target.
     """
 
-    code, name = "DEP004", "cuda-system-package"
+    code, name = "DEP004", "conda-cuda-package"
     category = Category.DEPENDENCY
     severity, on = Severity.BLOCKER, _ROCM_OK
     message = "`{name}` installs NVIDIA's CUDA stack; use the target's stack"
     packages = ("cudatoolkit", "cudatoolkit-dev", "pytorch-cuda", "cuda-toolkit", "cuda-*", "cudnn", "nccl",
-                "libnccl*", "libcudnn*", "datacenter-gpu-manager")
+                "*-cuda*")
     text = r"^\s*-\s*nvidia\s*$"
     text_kinds = frozenset({K.CONDA})
-    VALID = [Example("dependencies:\n  - python=3.11\n  - pytorch\n", path="environment.yml")]
+    VALID = [Example("dependencies:\n  - python=3.11\n  - pytorch\n", path="environment.yml"),
+             Example("FROM ubuntu:22.04\nRUN apt-get install -y cuda-toolkit-12-1\n", path="Dockerfile")]
     INVALID = [Example("dependencies:\n  - pytorch-cuda=12.1\n", path="environment.yml"),
-               Example("FROM ubuntu:22.04\nRUN apt-get update && apt-get install -y libnccl2 libnccl-dev\n",
-                       path="Dockerfile"),
+               Example("RUN conda install -c pytorch magma-cuda121==2.6.1\n", path="Dockerfile"),
                Example("channels:\n  - pytorch\n  - nvidia\n", path="environment.yml")]
 
 
@@ -172,7 +177,9 @@ class AwsSdkPackage(_SdkPackage):
     code, name = "DEP201", "aws-sdk-package"
     message = "`{name}` is an AWS SDK package; keep it only for S3-compatible storage with a configurable endpoint"
     packages = ("boto3", "botocore", "aiobotocore", "aioboto3", "awscli", "sagemaker", "sagemaker-*",
-                "smdistributed-*", "awswrangler", "aws-*", "amazon-*", "s3transfer", "boto3-stubs", "hyperpod-*")
+                "smdistributed-*", "awswrangler", "aws-*", "amazon-*", "s3transfer", "boto3-stubs", "hyperpod-*",
+                "smdebug", "smdebug-rulesconfig")
+    system_packages = ("awscli", "aws-cli", "amazon-efa-*", "amazon-cloudwatch-agent")
     VALID = [Example("requests\n", path="requirements.txt")]
     INVALID = [Example("boto3>=1.34\nsagemaker==2.219.0\n", path="requirements.txt")]
 
@@ -198,6 +205,7 @@ class AzureSdkPackage(_SdkPackage):
     code, name = "DEP202", "azure-sdk-package"
     message = "`{name}` is an Azure SDK package; the target needs its own service clients"
     packages = ("azure-*", "azureml-*", "azureml", "adlfs", "mlflow-azureml")
+    system_packages = ("azure-cli", "blobfuse*")
     VALID = [Example("requests\n", path="requirements.txt")]
     INVALID = [Example("azure-storage-blob>=12\n", path="requirements.txt")]
 
@@ -226,8 +234,10 @@ class GcpSdkPackage(_SdkPackage):
     packages = ("google-cloud-*", "google-api-python-client", "google-api-core", "googleapis-common-protos",
                 "google-resumable-media", "google-crc32c", "grpc-google-*", "gcsfs", "cloudml-hypertune",
                 "google-auth", "google-auth-*", "vertexai", "google-genai")
+    system_packages = ("google-cloud-sdk", "google-cloud-sdk-*", "google-cloud-cli", "google-cloud-cli-*", "gcsfuse")
     VALID = [Example("requests\n", path="requirements.txt")]
-    INVALID = [Example("google-cloud-storage\ngcsfs==2024.2.0\n", path="requirements.txt")]
+    INVALID = [Example("google-cloud-storage\ngcsfs==2024.2.0\n", path="requirements.txt"),
+               Example("FROM debian\nRUN apt-get install -y google-cloud-cli\n", path="Dockerfile")]
 
 
 class VendorStackBuild(Rule):
@@ -236,7 +246,8 @@ class VendorStackBuild(Rule):
     Finds image builds that fetch and pin NVIDIA's or AWS's low-level stack: `git clone` of NVIDIA
     repositories (NCCL, nccl-tests, gdrcopy, apex, TransformerEngine), build arguments and variables
     that pin their versions (`ARG NCCL_VERSION=...`, `CUDA_VERSION`, `GDRCOPY_VERSION`,
-    `EFA_INSTALLER_VERSION`, `AWS_OFI_NCCL_VERSION`), and the AWS EFA installer.
+    `EFA_INSTALLER_VERSION`, `AWS_OFI_NCCL_VERSION`, also as build-matrix keys), NVIDIA's package
+    repositories (`developer.download.nvidia.com`, `pypi.nvidia.com`), and the AWS EFA installer.
 
     ## Why it blocks a migration
     These layers are the vendor's collective and network stack compiled into the image. On the
@@ -257,9 +268,11 @@ class VendorStackBuild(Rule):
     category = Category.DEPENDENCY
     severity, on = Severity.BLOCKER, _ROCM_OK
     message = "`{name}` builds NVIDIA's or AWS's low-level stack into the image; use the target's"
-    text = (r"github\.com/NVIDIA/[\w.-]+|(?<![\w$])(?:CUDA|CUDNN|NCCL|NCCL_TESTS|GDRCOPY|EFA_INSTALLER|AWS_OFI_NCCL"
-            r"|OFI_NCCL|TRANSFORMER_ENGINE|NVSHMEM|DCGM)_(?:VERSION|TAG)\s*=|efa-installer\.amazonaws\.com|efa_installer\.sh")
-    text_kinds = frozenset({K.DOCKERFILE, K.SHELL})
+    text = (r"github\.com/NVIDIA/[\w.-]+|(?<![\w$])(?:CUDA|CUDNN|CUBLAS|NCCL|NCCL_TESTS|GDRCOPY|EFA_INSTALLER"
+            r"|AWS_OFI_NCCL|OFI_NCCL|TRANSFORMER_ENGINE|NVSHMEM|DCGM)_(?:VERSION|TAG)\s*[=:]\s*[\"']?[\w.${]"
+            r"|efa-installer\.amazonaws\.com|efa_installer\.sh|developer\.download\.nvidia\.com|pypi\.(?:ngc\.)?nvidia\.com")
+    text_kinds = frozenset({K.DOCKERFILE, K.SHELL, K.YAML})
+    strings = r"developer\.download\.nvidia\.com|pypi\.(?:ngc\.)?nvidia\.com"
     VALID = [Example("FROM python:3.11\nARG APP_VERSION=1.0\nRUN git clone https://github.com/acme/tool.git\n",
                      path="Dockerfile")]
     INVALID = [Example("FROM base\nARG NCCL_VERSION=v2.21.5-1\n", path="Dockerfile"),
