@@ -72,6 +72,12 @@ def _where(result: FileResult, fact: Fact) -> str:
     return f"{result.path}:{fact.line}"
 
 
+def _service(inv, node, service, where: str, relation: str) -> None:
+    if service is not None and node is not None:
+        comp = inv.add(service.component, service.name, where, provider=service.provider, source=service.source)
+        inv.link(node, comp.id, relation)
+
+
 def _on_import(inv, node, result, fact, modules, scripts):
     target = modules.get(fact.value)
     if target is not None:
@@ -80,11 +86,7 @@ def _on_import(inv, node, result, fact, modules, scripts):
     top = fact.value.split(".")[0]
     if top in _STDLIB or node is None:
         return
-    service = service_for_import(fact.value)
-    if service is not None:
-        comp = inv.add(service.component, service.name, _where(result, fact), provider=service.provider,
-                       source=service.source)
-        inv.link(node, comp.id, "uses")
+    _service(inv, node, service_for_import(fact.value), _where(result, fact), "uses")
     pkg = inv.add("package", normalize_package(top), _where(result, fact))
     pkg.details["imported"] = True
     inv.link(node, pkg.id, "imports")
@@ -106,12 +108,8 @@ def _on_relimport(inv, node, result, fact, modules, scripts):
 
 
 def _on_call(inv, node, result, fact, modules, scripts):
-    if fact.value.startswith(("boto3.", "boto3")) and fact.value.rsplit(".", 1)[-1] in ("client", "resource"):
-        service = service_for_boto3(fact.detail)
-        if service and node:
-            comp = inv.add(service.component, service.name, _where(result, fact), provider=service.provider,
-                           source=service.source)
-            inv.link(node, comp.id, "uses")
+    if fact.value.startswith("boto3") and fact.value.rsplit(".", 1)[-1] in ("client", "resource"):
+        _service(inv, node, service_for_boto3(fact.detail), _where(result, fact), "uses")
 
 
 def _on_uri(inv, node, result, fact, modules, scripts):
@@ -150,11 +148,7 @@ def _on_script(inv, node, result, fact, modules, scripts):
 
 
 def _on_resource(inv, node, result, fact, modules, scripts):
-    service = service_for_terraform(fact.value)
-    if service and node:
-        comp = inv.add(service.component, service.name, _where(result, fact), provider=service.provider,
-                       source=service.source)
-        inv.link(node, comp.id, "provisions")
+    _service(inv, node, service_for_terraform(fact.value), _where(result, fact), "provisions")
 
 
 def _on_requirement(inv, node, result, fact, modules, scripts):
