@@ -21,7 +21,7 @@ def screen(a, **kwargs) -> str:
 
 
 def test_grouped_by_file(example):
-    out = screen(example)
+    out = screen(example, max_per_file=10_000)  # the cap has its own test below
     lines = out.splitlines()
     paths = list(dict.fromkeys(f.location.path for f in example.findings))
     headers = [i for i, line in enumerate(lines) if line in paths]
@@ -60,8 +60,8 @@ def test_quiet_hides_info(example_path):
     a = assess(example_path, target="rocm")
     info = [f for f in a.findings if f.severity == Severity.INFO]
     assert info
-    shown = screen(a, show_info=True)
-    hidden = screen(a, show_info=False)
+    shown = screen(a, show_info=True, max_per_file=10_000)
+    hidden = screen(a, show_info=False, max_per_file=10_000)
     count = lambda text: sum(1 for line in text.splitlines() if FINDING_LINE.match(line))  # noqa: E731
     assert count(shown) == len(a.findings)
     assert count(hidden) == len(a.findings) - len(info)

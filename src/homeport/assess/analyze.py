@@ -3,24 +3,29 @@
 from __future__ import annotations
 
 import ast
+import dataclasses
 import json
 import re
 from pathlib import Path
 
 from homeport.assess import kinds as K
-from homeport.assess.discovery import Candidate
+from homeport.assess.discovery import Candidate, read_bytes
 from homeport.assess.index import RuleIndex, build_index
-from homeport.assess.python import analyze_python, decode_python
-from homeport.assess.reporter import Reporter
+from homeport.assess.python import analyze_python, decode_python, split_lines
+from homeport.assess.reporter import SNIPPET_CHARS, Reporter
 from homeport.assess.terraform import analyze_terraform
 from homeport.assess.text import analyze_lines, check_requirement
 from homeport.core.inventory import Fact
 from homeport.core.model import FileResult, Skipped, Target
 
+# A longer line is generated or minified data, not pipeline code; analyzing it costs seconds to minutes
+# (every finding on it copies the line into its snippet) and tells the user nothing they can act on.
+MAX_LINE_CHARS = 1_000_000
+
 
 def analyze_file(candidate: Candidate, codes: frozenset[str], target: Target) -> FileResult:
     try:
-        data = candidate.path.read_bytes()
+        data = read_bytes(candidate.path)  # never through a link, never blocked by a FIFO
     except OSError as exc:
         return FileResult(candidate.rel, candidate.kind, skipped=Skipped(candidate.rel,
                                                                          f"not readable: {exc.strerror or exc}"))
@@ -47,23 +52,57 @@ def analyze_bytes(data: bytes, candidate: Candidate, codes: frozenset[str], targ
     try:
         _analyze(result, data, candidate, build_index(codes), target)
     except UnicodeDecodeError as exc:
-        result.findings.clear()
-        result.skipped = Skipped(candidate.rel, f"not valid UTF-8 (byte {exc.start}): {exc.reason}")
+        result.skipped = Skipped(candidate.rel, _undecodable(data, exc))
     except RecursionError:
-        result.findings.clear()
         result.skipped = Skipped(candidate.rel, "nested too deeply to analyze")
+    except MemoryError:
+        result.skipped = Skipped(candidate.rel, "too large or nested too deeply to analyze (out of memory)")
     except Exception as exc:  # never let one odd file stop the scan; say what happened instead
-        result.findings.clear()
         result.skipped = Skipped(candidate.rel, f"analyzer error ({type(exc).__name__}: {exc}); "
                                                 "please report this file shape")
+    if result.skipped is not None:  # a skipped file reports nothing, not the half it got through
+        result.findings.clear()
+        result.suppressed.clear()
+        result.facts.clear()
     return result
+
+
+def _undecodable(data: bytes, exc: UnicodeDecodeError) -> str:
+    if isinstance(exc.__cause__, SyntaxError):  # decode_python: the PEP 263 coding line
+        if "invalid or missing" not in exc.reason:  # "unknown encoding: x", "encoding problem: utf-8"
+            return f"cannot be decoded ({exc.reason}); fix its coding line (PEP 263) or save it as UTF-8"
+        try:  # no coding line, and the first two lines are not UTF-8: find the real bad byte
+            data.decode("utf-8")
+        except UnicodeDecodeError as real:
+            exc = real
+        else:
+            return f"cannot be decoded ({exc.reason}); save it as UTF-8"
+    line = data.count(b"\n", 0, exc.start) + 1
+    return (f"not valid {exc.encoding.upper()} text (line {line}, byte {exc.start}: {exc.reason}); "
+            "save it as UTF-8, declare its encoding (PEP 263) or exclude it")
+
+
+def _too_long(lines: list[str]) -> str | None:
+    for number, line in enumerate(lines, start=1):
+        if len(line) > MAX_LINE_CHARS:
+            return (f"line {number} is {len(line):,} characters long (limit {MAX_LINE_CHARS:,}): generated or "
+                    "minified, not analyzed; exclude it or split the line")
+    return None
 
 
 def _analyze(result: FileResult, data: bytes, candidate: Candidate, index: RuleIndex, target: Target) -> None:
     kind = candidate.kind
-    text = decode_python(data) if kind == K.PYTHON else data.decode("utf-8-sig")
-    lines = text.splitlines()
+    try:
+        text = decode_python(data) if kind == K.PYTHON else data.decode("utf-8-sig")
+    except LookupError as exc:  # a coding line that names a codec, not a text encoding (`# coding: rot13`)
+        result.skipped = Skipped(candidate.rel, f"cannot be decoded ({exc}); fix its coding line (PEP 263)")
+        return
+    lines = split_lines(text)
     result.lines = len(lines)
+    too_long = _too_long(lines) if kind != K.NOTEBOOK else None  # a notebook's outputs may be long: see cells
+    if too_long:
+        result.skipped = Skipped(candidate.rel, too_long)
+        return
     reporter = Reporter(result, lines, target)
     if kind == K.PYTHON:
         if "\0" in text:
@@ -73,7 +112,7 @@ def _analyze(result: FileResult, data: bytes, candidate: Candidate, index: RuleI
         if candidate.path.name == "setup.py" and result.skipped is None:
             for number, col, req in _setup_py_requirements(text):
                 result.facts.append(Fact("requirement", req, number))
-                check_requirement(req, number, col, index, reporter)
+                check_requirement(req, number, col, index, reporter)  # PyPI names
     elif kind == K.NOTEBOOK:
         _analyze_notebook(result, text, index, reporter)
     elif kind == K.TERRAFORM:
@@ -100,24 +139,66 @@ def _analyze_notebook(result: FileResult, text: str, index: RuleIndex, reporter:
     """Code cells are Python; `!cmd` and `%pip` lines are shell. Lines are those of the .ipynb file."""
     try:
         notebook = json.loads(text)
-        cells = notebook.get("cells", []) if isinstance(notebook, dict) else []
-    except json.JSONDecodeError as exc:
-        result.skipped = Skipped(result.path, f"not a valid notebook (JSON error at line {exc.lineno})")
+    except ValueError as exc:  # bad JSON, or an integer longer than Python converts (4300 digits)
+        where = f"JSON error at line {exc.lineno}: {exc.msg}" if isinstance(exc, json.JSONDecodeError) else exc
+        result.skipped = Skipped(result.path, f"not a valid notebook ({where})")
         return
-    starts = [i for i, line in enumerate(reporter.lines) if '"source":' in line]
+    cells = notebook.get("cells") if isinstance(notebook, dict) else None
+    if not isinstance(cells, list):
+        result.skipped = Skipped(result.path, 'not an nbformat 4 notebook (expected a JSON object with a "cells" '
+                                              "list); convert it with `jupyter nbconvert --to notebook`")
+        return
+    lines = reporter.lines
+    starts = [i for i, line in enumerate(lines) if '"source":' in line]
+    aliases: dict[str, str] = {}  # imports carry over from cell to cell, as in the kernel
     for number, cell in enumerate(cells):
-        if not isinstance(cell, dict) or cell.get("cell_type") != "code":
+        where = f"{result.path}#cell{number + 1}"
+        if not isinstance(cell, dict):
+            result.partial.append(Skipped(where, "not a notebook cell (expected a JSON object)"))
             continue
-        source = cell.get("source", "")
-        source = "".join(source) if isinstance(source, list) else str(source)
-        # nbformat writes one source line per JSON line, right after the "source": [ line.
-        offset = starts[number] + 1 if number < len(starts) else 0
-        cell_lines = source.splitlines()
+        if cell.get("cell_type") != "code":
+            continue
+        raw = cell.get("source", "")
+        if not (isinstance(raw, str) or isinstance(raw, list) and all(isinstance(s, str) for s in raw)):
+            result.partial.append(Skipped(where, "cell source is not text (expected a string or a list of strings)"))
+            continue
+        cell_lines = split_lines("".join(raw))
+        too_long = _too_long(cell_lines)
+        if too_long:
+            result.partial.append(Skipped(where, too_long))
+            continue
+        # nbformat writes `"source": [` and then one JSON string per source line: cell lines map to file lines.
+        # Any other layout (one-line JSON, a string source) gets its findings on the cell's `"source":` line.
+        start = starts[number] if number < len(starts) else None
+        mapped = (start is not None and isinstance(raw, list) and len(raw) == len(cell_lines)
+                  and lines[start].rstrip().endswith("[") and start + len(raw) < len(lines)
+                  and all(lines[start + 1 + i].lstrip().startswith('"') for i in range(len(raw))))
+        offset = start + 1 if mapped else 0
+        counts = len(result.findings), len(result.suppressed), len(result.facts)
         shell = [line if _MAGIC.match(line) else "" for line in cell_lines]
         python = "\n".join("" if _MAGIC.match(line) else line for line in cell_lines)
-        analyze_python(result, python, index, reporter, line_offset=offset)
+        analyze_python(result, python, index, reporter, line_offset=offset, aliases=aliases)
         if result.skipped is not None:  # one bad cell: say so, keep the others
-            result.partial.append(Skipped(f"{result.path}#cell{number + 1}", result.skipped.reason))
+            result.partial.append(Skipped(where, result.skipped.reason))
             result.skipped = None
         analyze_lines(result, [s.lstrip().lstrip("%!") for s in shell], K.SHELL, index, reporter,
                       line_offset=offset)
+        if not mapped:
+            _pin_to_line(result, counts, (start or 0) + 1, lines, cell_lines)
+
+
+def _pin_to_line(result: FileResult, counts: tuple[int, int, int], line: int, lines: list[str],
+                 cell_lines: list[str]) -> None:
+    """Move what one cell reported (cell-relative lines) onto file line `line`, the whole line."""
+    def pin(finding):
+        inner = finding.location.line
+        snippet = cell_lines[inner - 1].strip()[:SNIPPET_CHARS] if 0 < inner <= len(cell_lines) else finding.snippet
+        end = len(lines[line - 1]) + 1 if 0 < line <= len(lines) else 1
+        return dataclasses.replace(finding, location=dataclasses.replace(
+            finding.location, line=line, column=1, end_line=line, end_column=end), snippet=snippet)
+
+    found, suppressed, facts = counts
+    result.findings[found:] = [pin(f) for f in result.findings[found:]]
+    for entry in result.suppressed[suppressed:]:
+        entry.finding = pin(entry.finding)
+    result.facts[facts:] = [f._replace(line=line) if isinstance(f, Fact) else f for f in result.facts[facts:]]

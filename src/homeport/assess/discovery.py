@@ -6,6 +6,7 @@ and never follows a link: a linked file is analyzed where it really lies, if tha
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
 from dataclasses import dataclass
@@ -39,44 +40,68 @@ class Candidate:
 
 
 def _is_virtualenv(path: Path) -> bool:
-    return (path / "pyvenv.cfg").is_file() or (path / "conda-meta").is_dir()
+    try:  # Path.is_file raises on EACCES (an unreadable directory), which must not stop the walk
+        return (path / "pyvenv.cfg").is_file() or (path / "conda-meta").is_dir()
+    except OSError:
+        return False
 
 
-def _load_ignore(directory: Path) -> pathspec.GitIgnoreSpec | None:
+def _load_ignore(directory: Path, rel: str, skipped: list) -> pathspec.GitIgnoreSpec | None:
+    path = directory / ".gitignore"
     try:
-        text = (directory / ".gitignore").read_text(encoding="utf-8", errors="replace")
+        if not stat.S_ISREG(path.lstat().st_mode):
+            return None  # git reads no .gitignore through a link, and a FIFO would block the walk
+        text = read_bytes(path).decode("utf-8", errors="replace")
     except OSError:
         return None
-    return pathspec.GitIgnoreSpec.from_lines(text.splitlines())
-
-
-def _ignored(specs: list[tuple[str, pathspec.PathSpec]], rel: str, is_dir: bool) -> bool:
-    """True when a .gitignore at or above `rel` ignores it (the deepest matching spec decides)."""
-    for base, spec in specs:
-        if base and not rel.startswith(base + "/"):
+    lines, bad = [], []
+    for number, line in enumerate(text.splitlines(), start=1):
+        try:  # git drops a pattern it cannot parse (a lone `!`, a trailing `\`); say so instead of crashing
+            pathspec.GitIgnoreSpec.from_lines([line])
+        except ValueError:
+            bad.append(f"line {number}: {line!r}")
             continue
-        sub = rel[len(base) + 1:] if base else rel
-        if spec.match_file(sub + "/" if is_dir else sub):
-            return True
-    return False
+        lines.append(line)
+    if bad:
+        skipped.append(Skipped(_join(rel, ".gitignore"), f"patterns that are not valid gitignore syntax were not "
+                                                         f"applied ({'; '.join(bad)})"))
+    return pathspec.GitIgnoreSpec.from_lines(lines)
+
+
+def _ignored_by(specs: dict[str, pathspec.GitIgnoreSpec], rel: str, is_dir: bool) -> str | None:
+    """The .gitignore that ignores `rel`, or None. As in git, the deepest file with a matching pattern
+    decides, and within it the last matching pattern: `!keep.py` below re-includes what `*.py` above ignored."""
+    parts = rel.split("/")
+    for depth in range(len(parts) - 1, -1, -1):
+        base = "/".join(parts[:depth])
+        spec = specs.get(base)
+        if spec is None:
+            continue
+        sub = "/".join(parts[depth:])
+        include = spec.check_file(sub + "/" if is_dir else sub).include
+        if include is not None:
+            return _join(base, ".gitignore") if include else None
+    return None
 
 
 def discover(root: Path) -> tuple[list[Candidate], list[Skipped]]:
     root = root.resolve()
     found: list[Candidate] = []
     skipped: list[Skipped] = []
-    if root.is_file():
-        return _one_file(root, root.name, root.parent, found, skipped)
-    specs: list[tuple[str, pathspec.PathSpec]] = []
+    if not root.is_dir():  # one file given as PATH (or a FIFO, a device: _one_file says why not)
+        _one_file(root, _display(root.name), root.parent, found, skipped)
+        return found, skipped
+    specs: dict[str, pathspec.GitIgnoreSpec] = {}
+    links: list[tuple[int, str]] = []  # (index in skipped, target) of links to files inside the root
     for dirpath, dirnames, filenames in os.walk(root, topdown=True, followlinks=False,
                                                 onerror=lambda e: skipped.append(
-                                                    Skipped(_rel(Path(e.filename or root), root),
+                                                    Skipped(_rel(Path(e.filename or root), root) or ".",
                                                             f"directory not readable: {e.strerror}"))):
         here = Path(dirpath)
         rel_here = _rel(here, root)
-        spec = _load_ignore(here)
+        spec = _load_ignore(here, rel_here, skipped)
         if spec is not None:
-            specs.append((rel_here, spec))
+            specs[rel_here] = spec
         keep = []
         for name in sorted(dirnames):
             sub = here / name
@@ -88,20 +113,32 @@ def discover(root: Path) -> tuple[list[Candidate], list[Skipped]]:
                     skipped.append(Skipped(rel, _SKIP_DIRS[name]))
             elif _is_virtualenv(sub):
                 skipped.append(Skipped(rel, "virtual environment"))
-            elif _ignored(specs, rel, is_dir=True):
-                continue  # ignored by .gitignore: not part of the pipeline's sources
+            elif (ignore := _ignored_by(specs, rel, is_dir=True)) is not None:
+                skipped.append(Skipped(rel, f"ignored by {ignore}"))  # the whole folder, listed once
             else:
                 keep.append(name)
         dirnames[:] = keep
         for name in sorted(filenames):
             rel = _join(rel_here, name)
-            if name == ".gitignore" or _ignored(specs, rel, is_dir=False):
+            if name == ".gitignore":
                 continue
-            _one_file(here / name, rel, root, found, skipped)
+            if (ignore := _ignored_by(specs, rel, is_dir=False)) is not None:
+                skipped.append(Skipped(rel, f"ignored by {ignore}"))
+                continue
+            target = _one_file(here / name, rel, root, found, skipped)
+            if target is not None:
+                links.append((len(skipped) - 1, target))
+    # "analyzed there" only where it is true: the target may itself be skipped, ignored or in a venv.
+    analyzed = {c.rel for c in found}
+    for i, target in links:
+        if target not in analyzed:
+            skipped[i] = Skipped(skipped[i].path, f"link to {target} (not followed; the target is not "
+                                                  "analyzed either, see its own entry)")
     return found, skipped
 
 
-def _one_file(path: Path, rel: str, root: Path, found: list, skipped: list):
+def _one_file(path: Path, rel: str, root: Path, found: list, skipped: list) -> str | None:
+    """Add `path` to `found` or `skipped`; for a link to a file inside the root, return the target."""
     try:
         st = path.lstat()
         if stat.S_ISLNK(st.st_mode):
@@ -109,20 +146,22 @@ def _one_file(path: Path, rel: str, root: Path, found: list, skipped: list):
                 target = path.resolve(strict=True)
             except (OSError, RuntimeError):
                 skipped.append(Skipped(rel, "broken or looping link"))
-                return found, skipped
+                return None
             if not target.is_relative_to(root):
-                skipped.append(Skipped(rel, f"link to a file outside the root ({target})"))
-            else:
-                skipped.append(Skipped(rel, f"link to {_rel(target, root)} (analyzed there)"))
-            return found, skipped
+                skipped.append(Skipped(rel, f"link to a file outside the root ({_display(str(target))})"))
+                return None
+            if not target.is_file():
+                skipped.append(Skipped(rel, f"link to {_rel(target, root)}, not a regular file"))
+                return None
+            skipped.append(Skipped(rel, f"link to {_rel(target, root)} (analyzed there)"))
+            return _rel(target, root)
         if not stat.S_ISREG(st.st_mode):
             skipped.append(Skipped(rel, "not a regular file"))
-            return found, skipped
-        with open(path, "rb") as fh:
-            head = fh.read(8192)
+            return None
+        head = read_bytes(path, 8192)
     except OSError as exc:
         skipped.append(Skipped(rel, f"not readable: {exc.strerror or exc}"))
-        return found, skipped
+        return None
     first_line = head.split(b"\n", 1)[0]
     kind = kind_of(path.name, first_line)
     if kind is None:
@@ -133,16 +172,33 @@ def _one_file(path: Path, rel: str, root: Path, found: list, skipped: list):
         skipped.append(Skipped(rel, "binary file (NUL bytes)"))
     else:
         found.append(Candidate(path, rel, kind, st.st_size))
-    return found, skipped
+    return None
+
+
+def read_bytes(path: Path, limit: int | None = None) -> bytes:
+    """Read without following a link and without blocking on a FIFO, even if `path` changed since it was
+    listed: O_NOFOLLOW refuses a link, O_NONBLOCK opens a FIFO at once, and fstat refuses what is not a file."""
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+    fd = os.open(path, flags)
+    with open(fd, "rb", closefd=True) as fh:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(errno.EINVAL, "not a regular file")
+        return fh.read() if limit is None else fh.read(limit)
+
+
+def _display(name: str) -> str:
+    """File names are bytes on Linux; one that is not UTF-8 is shown escaped (`\\xff`), so reports
+    stay valid UTF-8 (a lone surrogate would make every JSON, SARIF or terminal write fail)."""
+    return name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
 def _rel(path: Path, root: Path) -> str:
     try:
         rel = path.relative_to(root).as_posix()
     except ValueError:
-        return path.as_posix()
-    return "" if rel == "." else rel
+        return _display(path.as_posix())
+    return "" if rel == "." else _display(rel)
 
 
 def _join(base: str, name: str) -> str:
-    return f"{base}/{name}" if base else name
+    return f"{base}/{_display(name)}" if base else _display(name)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import io
+import re
 import tokenize
 
 from homeport.assess.index import RuleIndex
@@ -17,6 +18,18 @@ from homeport.core.inventory import Fact
 from homeport.core.model import FileResult, Skipped
 
 _ROOTS_NEVER_MODULES = frozenset({"self", "cls"})
+
+
+_NEWLINE = re.compile(r"\r\n|\r|\n")
+
+
+def split_lines(text: str) -> list[str]:
+    """Lines as Python's ast and editors count them. str.splitlines() also splits at \\f, \\v, \\x1c-\\x1e,
+    \\x85, \\u2028 and \\u2029, which would shift every later line number (a form feed is common in Python)."""
+    lines = _NEWLINE.split(text)
+    if lines[-1] == "":
+        lines.pop()
+    return lines
 
 
 def decode_python(data: bytes) -> str:
@@ -29,29 +42,33 @@ def decode_python(data: bytes) -> str:
 
 
 def analyze_python(result: FileResult, source: str, index: RuleIndex, reporter: Reporter,
-                   line_offset: int = 0) -> None:
-    """Analyze `source`; `line_offset` shifts reported lines (notebook cells)."""
+                   line_offset: int = 0, aliases: dict[str, str] | None = None) -> None:
+    """Analyze `source`; `line_offset` shifts reported lines (notebook cells), `aliases` carries the
+    imports of earlier cells."""
     try:
         tree = ast.parse(source)
     except SyntaxError as exc:
         result.skipped = Skipped(result.path, f"not valid Python 3 (line {(exc.lineno or 0) + line_offset}: "
                                               f"{exc.msg}); fix the syntax or exclude the file")
         return
-    except (ValueError, MemoryError, RecursionError) as exc:
+    except MemoryError:
+        result.skipped = Skipped(result.path, "ran out of memory while parsing; the file is too large or too deep")
+        return
+    except (ValueError, RecursionError) as exc:
         result.skipped = Skipped(result.path, f"could not be parsed: {type(exc).__name__}: {exc}")
         return
     try:
-        _Walker(result, source, index, reporter, line_offset).walk(tree)
+        _Walker(result, source, index, reporter, line_offset, aliases).walk(tree)
     except RecursionError:
         result.skipped = Skipped(result.path, "expressions nested too deeply to analyze")
 
 
 class _Walker:
-    def __init__(self, result, source, index, reporter, line_offset):
+    def __init__(self, result, source, index, reporter, line_offset, aliases):
         self.result, self.index, self.reporter = result, index, reporter
         self.offset = line_offset
-        self.lines = source.splitlines()
-        self.aliases: dict[str, str] = {}  # local name -> qualified name
+        self.lines = split_lines(source)
+        self.aliases: dict[str, str] = {} if aliases is None else aliases  # local name -> qualified name
 
     # -- positions -------------------------------------------------------------------------------
     def _col(self, lineno: int, byte_col: int) -> int:

@@ -27,7 +27,7 @@ class Reporter:
         finding = Finding(
             rule=rule.code, name=rule.name, category=rule.category, severity=rule.severity_for(self.target),
             location=Location(self.result.path, line, col + 1, end_line, end_col + 1),
-            message=message, fix=rule.fix(), snippet=text.strip()[:SNIPPET_CHARS],
+            message=message, fix=rule.fix(), snippet=text[:SNIPPET_CHARS * 8].strip()[:SNIPPET_CHARS],
         )
         entry = self._suppressions.get(line)
         if covers(entry, rule.code):

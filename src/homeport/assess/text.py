@@ -134,7 +134,7 @@ def _conda(lines):
         match = _CONDA_ITEM.match(raw)
         if match and not match.group(2).endswith(":"):
             spec = match.group(2).split("::")[-1]  # channel::package
-            yield number, raw.index(spec), spec.replace("=", "==", 1) if "==" not in spec else spec
+            yield number, raw.index(spec), spec
 
 
 def _setup_cfg(lines):

@@ -10,6 +10,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from homeport.assess.engine import assess
 from homeport.cli.main import EXIT_FINDINGS, EXIT_OK, write_output
+from homeport.core.errors import UsageError
 from homeport.core.model import Severity, Target
 
 FORMATS = ("terminal", "json", "sarif", "markdown")
@@ -41,7 +42,20 @@ def argparse_suppress():
     return argparse.SUPPRESS
 
 
+def _check(args) -> None:
+    """Values can come from HOMEPORT_* variables, which argparse does not check against the choices."""
+    if args.target not in {t.value for t in Target}:
+        raise UsageError(f"unknown target {args.target!r}", expected=", ".join(t.value for t in Target),
+                         hint="fix --target or the HOMEPORT_TARGET variable")
+    if args.format not in FORMATS:
+        raise UsageError(f"unknown format {args.format!r}", expected=", ".join(FORMATS),
+                         hint="fix --format or the HOMEPORT_FORMAT variable")
+    if args.jobs is not None and args.jobs < 1:
+        raise UsageError("--jobs must be at least 1", got=str(args.jobs))
+
+
 def run(args) -> int:
+    _check(args)
     err = Console(stderr=True)
     show_progress = err.is_terminal and args.format == "terminal" or (err.is_terminal and args.output)
     with Progress(TextColumn("assessing"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 
 from homeport import __version__
 from homeport.core.errors import HomeportError, UsageError
@@ -47,7 +48,8 @@ def main(argv: list[str] | None = None) -> int:
     except HomeportError as exc:
         if debug:
             raise
-        err.print(f"[bold red]error:[/] {exc.render()}", highlight=False, markup=True)
+        # escape(): the message quotes paths and input, and `a[/x].py` would read as a closing markup tag
+        err.print(f"[bold red]error:[/] {escape(exc.render())}", highlight=False, markup=True)
         return exc.exit_code
     except KeyboardInterrupt:
         err.print("interrupted; nothing was written")
@@ -57,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # an internal error still gets a sentence, not a traceback
         if debug:
             raise
-        err.print(f"[bold red]internal error:[/] {type(exc).__name__}: {exc}\n"
+        err.print(f"[bold red]internal error:[/] {type(exc).__name__}: {escape(str(exc))}\n"
                   "  what to do: rerun with --debug for the traceback and report it", highlight=False)
         return EXIT_ERROR
 

@@ -53,14 +53,15 @@ def _summary(a: Assessment, console: Console) -> None:
     fixable = sum(1 for f in a.findings if f.fix)
     console.print(f"{len(a.findings)} findings in {len({f.location.path for f in a.findings})} of "
                   f"{len(a.files)} files ({a.lines:,} lines, {a.seconds:.2f}s); {fixable} fixable by "
-                  f"`homeport port`; {len(a.suppressed)} suppressed; {len(a.skipped)} inputs skipped.")
+                  f"`homeport port`; {len(a.suppressed)} suppressed; {len(a.skipped)} inputs skipped.",
+                  markup=False, highlight=False)
     _inventory(a, console)
     if a.skipped:
         reasons = defaultdict(int)
         for s in a.skipped:
             reasons[s.reason.split(" (")[0].split(":")[0]] += 1
         console.print("skipped: " + "; ".join(f"{n} {r}" for r, n in sorted(reasons.items(), key=lambda x: -x[1])),
-                      style="dim")
+                      style="dim", markup=False, highlight=False)  # reasons quote paths: never markup
 
 
 # Kinds listed by name in the summary; modules and packages are only counted (there can be thousands).
@@ -79,7 +80,7 @@ def _inventory(a: Assessment, console: Console, shown: int = 6) -> None:
             continue
         names = [_label(c) for c in comps[:shown]]
         more = f" (+{len(comps) - shown} more)" if len(comps) > shown else ""
-        console.print(f"  {kind:<20} " + ", ".join(names) + more, highlight=False)
+        console.print(f"  {kind:<20} " + ", ".join(names) + more, highlight=False, markup=False)
     counts = ", ".join(f"{len(inv.of_kind(k))} {k}s" for k in ("module", "package") if inv.of_kind(k))
     console.print(f"  {'':<20} {counts}{'; ' if counts else ''}{len(inv.links)} links", style="dim")
 
