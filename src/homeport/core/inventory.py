@@ -56,8 +56,9 @@ class Inventory:
             comp.evidence.append(evidence)
         return comp
 
-    def link(self, source: str, target: str, relation: str) -> None:
-        if source != target:
+    def link(self, source: str | None, target: str | None, relation: str) -> None:
+        """A fact seen in a file that is no component (a README, a plain config) links nothing."""
+        if source and target and source != target:
             self.links.add(Link(source, target, relation))
 
     def of_kind(self, kind: str) -> list[Component]:

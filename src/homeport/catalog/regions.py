@@ -1,0 +1,119 @@
+"""Hyperscaler regions and GPU instance types (research/assessment-residency.md section 3.1).
+
+`regions.csv`: provider, region, country (ISO 3166 alpha-2), city, source, as_of. The key is the
+pair (provider, region), never the bare region string: `eu-central-2` is Zurich at AWS and
+Frankfurt at Impossible Cloud (research section 3.3).
+
+`instance_types.csv`: provider, instance_type, accelerator, accelerator_count,
+accelerator_memory_gib, source, as_of. Memory is per accelerator, as the provider's page states it
+(providers write "GB" for what is GiB-sized HBM; the number is kept as written). SageMaker's
+`ml.<type>` names are the EC2 type with a prefix and are looked up without it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from homeport.catalog.libraries import read_csv
+
+PROVIDERS = ("aws", "azure", "gcp")
+_COUNTRY = re.compile(r"^[A-Z]{2}$")
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+@dataclass(frozen=True)
+class Region:
+    provider: str
+    region: str
+    country: str
+    city: str
+    source: str
+    as_of: str
+
+
+@dataclass(frozen=True)
+class InstanceType:
+    provider: str
+    instance_type: str
+    accelerator: str
+    accelerator_count: int
+    accelerator_memory_gib: float
+    source: str
+    as_of: str
+
+    def describe(self) -> str:
+        """`8x A100 (40 GiB each)`."""
+        return f"{self.accelerator_count}x {self.accelerator} ({self.accelerator_memory_gib:g} GiB each)"
+
+
+def _check(name: str, row: dict, number: int) -> None:
+    where = f"{name}, line {number}"
+    if row["provider"] not in PROVIDERS:
+        raise ValueError(f"{where}: provider must be one of {PROVIDERS}, got {row['provider']!r}")
+    if not row["source"].strip():
+        raise ValueError(f"{where}: every row needs its source")
+    if not _DATE.match(row["as_of"]):
+        raise ValueError(f"{where}: as_of must be a date (YYYY-MM-DD), got {row['as_of']!r}")
+
+
+@lru_cache(maxsize=1)
+def regions() -> tuple[Region, ...]:
+    out = []
+    for number, row in enumerate(read_csv("regions.csv"), start=2):
+        _check("regions.csv", row, number)
+        if not _COUNTRY.match(row["country"]):
+            raise ValueError(f"regions.csv, line {number}: country must be an ISO 3166 alpha-2 code, "
+                             f"got {row['country']!r}")
+        out.append(Region(row["provider"], row["region"], row["country"], row["city"], row["source"],
+                          row["as_of"]))
+    return tuple(out)
+
+
+def regions_of(provider: str) -> tuple[Region, ...]:
+    return tuple(r for r in regions() if r.provider == provider)
+
+
+def find_region(provider: str, name: str) -> Region | None:
+    """The region called `name` at `provider`; Azure names compare without spaces or case
+    (`West Europe` is `westeurope`), AWS availability zones map to their region (`eu-west-1a`)."""
+    key = name.strip()
+    if provider == "azure":
+        key = key.replace(" ", "").lower()
+    for region in regions_of(provider):
+        if region.region == key:
+            return region
+    if provider == "aws" and key[-1:].isalpha() and key[:-1][-1:].isdigit():
+        return find_region(provider, key[:-1])
+    if provider == "gcp" and re.search(r"-[a-z]$", key):
+        return find_region(provider, key[:-2])
+    return None
+
+
+@lru_cache(maxsize=1)
+def instance_types() -> tuple[InstanceType, ...]:
+    out = []
+    for number, row in enumerate(read_csv("instance_types.csv"), start=2):
+        _check("instance_types.csv", row, number)
+        try:
+            count, memory = int(row["accelerator_count"]), float(row["accelerator_memory_gib"])
+        except ValueError as exc:
+            raise ValueError(f"instance_types.csv, line {number}: accelerator_count and "
+                             f"accelerator_memory_gib must be numbers ({exc})") from None
+        out.append(InstanceType(row["provider"], row["instance_type"], row["accelerator"], count, memory,
+                                row["source"], row["as_of"]))
+    return tuple(out)
+
+
+def find_instance_type(provider: str, name: str) -> InstanceType | None:
+    key = name.strip()
+    if provider == "aws" and key.startswith("ml."):
+        key = key[3:]
+    if provider == "azure":
+        key = key.lower()
+    for item in instance_types():
+        if item.provider == provider and (item.instance_type.lower() if provider == "azure"
+                                          else item.instance_type) == key:
+            return item
+    return None
