@@ -8,6 +8,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from homeport.assess.prefilter import PatternSet
 from homeport.core.rule import Rule
 
 
@@ -17,11 +18,8 @@ class RuleIndex:
     methods: dict[str, list[type[Rule]]] = field(default_factory=lambda: defaultdict(list))
     attributes: dict[str, list[type[Rule]]] = field(default_factory=lambda: defaultdict(list))
     keywords: dict[str, list[type[Rule]]] = field(default_factory=lambda: defaultdict(list))
-    strings: list[tuple[re.Pattern, type[Rule]]] = field(default_factory=list)
-    string_gate: re.Pattern | None = None  # one regex that any matching string must match
-    text: dict[str, list[tuple[re.Pattern, re.Pattern | None, type[Rule]]]] = field(
-        default_factory=lambda: defaultdict(list))
-    text_gate: dict[str, re.Pattern] = field(default_factory=dict)
+    strings: PatternSet = field(default_factory=lambda: PatternSet([]))  # Python string literals
+    text: dict[str, PatternSet] = field(default_factory=dict)  # file kind -> line patterns
     # (is a system package, name) -> rules; globs as (is a system package, pattern, rule)
     exact_packages: dict[tuple[bool, str], list[type[Rule]]] = field(default_factory=lambda: defaultdict(list))
     glob_packages: list[tuple[bool, str, type[Rule]]] = field(default_factory=list)
@@ -51,26 +49,13 @@ def normalize_package(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
 
 
-_GLOBAL_FLAGS = re.compile(r"^\(\?([aimsx]+)\)")
-
-
-def _scoped(pattern: str) -> str:
-    """`(?i)abc` -> `(?i:abc)`, so patterns with global flags can be joined into one."""
-    match = _GLOBAL_FLAGS.match(pattern)
-    return f"(?{match.group(1)}:{pattern[match.end():]})" if match else f"(?:{pattern})"
-
-
-def _gate(patterns: list[str]) -> re.Pattern | None:
-    return re.compile("|".join(_scoped(p) for p in patterns)) if patterns else None
-
-
 @lru_cache(maxsize=8)
 def build_index(codes: frozenset[str]) -> RuleIndex:
     import homeport.rules  # noqa: F401  (registers the built-in rules, also in spawned workers)
 
     index = RuleIndex()
-    string_patterns: list[str] = []
-    text_patterns: dict[str, list[str]] = defaultdict(list)
+    string_items: list = []
+    text_items: dict[str, list] = defaultdict(list)
     for code in sorted(codes):
         rule = Rule.registry[code]
         for name in rule.names:
@@ -82,13 +67,10 @@ def build_index(codes: frozenset[str]) -> RuleIndex:
         for name in rule.keywords:
             index.keywords[name].append(rule)
         if rule.strings:
-            index.strings.append((re.compile(rule.strings), rule))
-            string_patterns.append(rule.strings)
+            string_items.append((rule.strings, None, rule, ()))
         if rule.text:
             for kind in rule.text_kinds:
-                unless = re.compile(rule.text_unless) if rule.text_unless else None
-                index.text[kind].append((re.compile(rule.text), unless, rule))
-                text_patterns[kind].append(rule.text)
+                text_items[kind].append((rule.text, rule.text_unless, rule, rule.prefilter))
         for system, names in ((False, rule.packages), (True, rule.system_packages)):
             for pkg in names:
                 if "*" in pkg:
@@ -97,6 +79,6 @@ def build_index(codes: frozenset[str]) -> RuleIndex:
                     index.exact_packages[(system, normalize_package(pkg))].append(rule)
         if rule.requirement:
             index.requirements.append((re.compile(rule.requirement), rule))
-    index.string_gate = _gate(string_patterns)
-    index.text_gate = {kind: _gate(p) for kind, p in text_patterns.items()}
+    index.strings = PatternSet(string_items)
+    index.text = {kind: PatternSet(items) for kind, items in text_items.items()}
     return index

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 import sys
 from collections import defaultdict
+from dataclasses import dataclass
 from pathlib import PurePosixPath
 
 from homeport.assess import kinds as K
@@ -34,12 +35,15 @@ def build_inventory(root, results: list[FileResult], findings: list[Finding]) ->
     inv = Inventory()
     analyzed = [r for r in results if r.skipped is None]
     nodes = {r.path: _file_node(inv, r) for r in analyzed}
-    modules = _module_table({r.path: nodes[r.path] for r in analyzed if r.kind == K.PYTHON})
     scripts = {r.path: nodes[r.path] for r in analyzed if r.kind in (K.PYTHON, K.SHELL)}
+    by_name = defaultdict(list)
+    for path, node in scripts.items():
+        by_name[PurePosixPath(path).name].append(node)
+    ctx = _Context(_module_table({r.path: nodes[r.path] for r in analyzed if r.kind == K.PYTHON}), scripts, by_name)
     for result in analyzed:
         node = nodes[result.path]
         for fact in result.facts:
-            _FACT_HANDLERS.get(fact.kind, _ignore)(inv, node, result, fact, modules, scripts)
+            _FACT_HANDLERS.get(fact.kind, _ignore)(inv, node, result, fact, ctx)
     _accelerator(inv, findings, nodes)
     return inv
 
@@ -64,6 +68,13 @@ def _file_node(inv: Inventory, result: FileResult) -> str | None:
     return None
 
 
+@dataclass(frozen=True)
+class _Context:
+    modules: dict[str, str]  # dotted module name (every suffix) or "path:<file>" -> node id
+    scripts: dict[str, str]  # path of a Python or shell file -> node id
+    scripts_by_name: dict[str, list[str]]  # file name -> node ids
+
+
 def _ignore(*_):
     return None
 
@@ -78,8 +89,8 @@ def _service(inv, node, service, where: str, relation: str) -> None:
         inv.link(node, comp.id, relation)
 
 
-def _on_import(inv, node, result, fact, modules, scripts):
-    target = modules.get(fact.value)
+def _on_import(inv, node, result, fact, ctx):
+    target = ctx.modules.get(fact.value)
     if target is not None:
         inv.link(node, target, "imports")
         return
@@ -92,7 +103,7 @@ def _on_import(inv, node, result, fact, modules, scripts):
     inv.link(node, pkg.id, "imports")
 
 
-def _on_relimport(inv, node, result, fact, modules, scripts):
+def _on_relimport(inv, node, result, fact, ctx):
     base = PurePosixPath(result.path).parent
     dots = len(fact.value) - len(fact.value.lstrip("."))
     for _ in range(dots - 1):
@@ -102,17 +113,17 @@ def _on_relimport(inv, node, result, fact, modules, scripts):
     for name in names + ([rest] if rest else []):
         candidate = str(base / name.replace(".", "/")) if str(base) != "." else name.replace(".", "/")
         for path in (candidate + ".py", candidate + "/__init__.py"):
-            target = modules.get("path:" + path)
+            target = ctx.modules.get("path:" + path)
             if target:
                 inv.link(node, target, "imports")
 
 
-def _on_call(inv, node, result, fact, modules, scripts):
+def _on_call(inv, node, result, fact, ctx):
     if fact.value.startswith("boto3") and fact.value.rsplit(".", 1)[-1] in ("client", "resource"):
         _service(inv, node, service_for_boto3(fact.detail), _where(result, fact), "uses")
 
 
-def _on_uri(inv, node, result, fact, modules, scripts):
+def _on_uri(inv, node, result, fact, ctx):
     uri = fact.value.rstrip("/.")
     scheme, _, rest = uri.partition("://")
     if scheme in ("http", "https") or not rest or rest[0] in "{$" or any(ch.isspace() for ch in uri):
@@ -126,32 +137,32 @@ def _on_uri(inv, node, result, fact, modules, scripts):
         inv.link(node, comp.id, {"write": "writes", "read": "reads"}.get(direction, "uses"))
 
 
-def _on_image(inv, node, result, fact, modules, scripts):
+def _on_image(inv, node, result, fact, ctx):
     comp = inv.add("container-image", fact.value, _where(result, fact))
     if node:
         inv.link(node, comp.id, "based-on" if fact.detail == "base" else "deploys")
 
 
-def _on_script(inv, node, result, fact, modules, scripts):
+def _on_script(inv, node, result, fact, ctx):
     """`torchrun train.py`, `ENTRYPOINT ["scripts/launch.sh"]`, `entry_point="train.py"`."""
     if node is None:
         return
     name = fact.value.lstrip("./")
     here = PurePosixPath(result.path).parent
     nearby = str(here / name) if str(here) != "." else name
-    target = scripts.get(nearby) or scripts.get(name)
+    target = ctx.scripts.get(nearby) or ctx.scripts.get(name)
     if target is None:  # run from another working directory: accept a unique match by file name
-        matches = [n for p, n in scripts.items() if p.endswith("/" + name)]
-        target = matches[0] if len(matches) == 1 else None
+        matches = ctx.scripts_by_name.get(PurePosixPath(name).name, [])
+        target = matches[0] if len(matches) == 1 and matches[0].endswith("/" + name) else None
     if target is not None:
         inv.link(node, target, "runs" if node.startswith(("container-image", "job-manifest")) else "launches")
 
 
-def _on_resource(inv, node, result, fact, modules, scripts):
+def _on_resource(inv, node, result, fact, ctx):
     _service(inv, node, service_for_terraform(fact.value), _where(result, fact), "provisions")
 
 
-def _on_requirement(inv, node, result, fact, modules, scripts):
+def _on_requirement(inv, node, result, fact, ctx):
     match = _REQ.match(fact.value.strip())
     if not match:
         return
@@ -161,7 +172,7 @@ def _on_requirement(inv, node, result, fact, modules, scripts):
     comp.details.setdefault("declared_in", result.path)
 
 
-def _on_match(inv, node, result, fact, modules, scripts):
+def _on_match(inv, node, result, fact, ctx):
     """Instance types, found by the cloud rules in any file, become compute components."""
     known = instance_type(fact.value.strip("\"'"))
     if known:
@@ -174,7 +185,7 @@ def _on_match(inv, node, result, fact, modules, scripts):
         inv.link(node, comp.id, "uses")
 
 
-def _on_use(inv, node, result, fact, modules, scripts):
+def _on_use(inv, node, result, fact, ctx):
     library = _LIB_BY_CODE.get(fact.detail)
     if library and node:
         comp = inv.add("accelerator-library", library, _where(result, fact))

@@ -205,14 +205,12 @@ class _Walker:
             self.result.facts.append(Fact("uri", value, line + self.offset, text))
         elif value.endswith((".py", ".sh")) and len(value) < 200 and " " not in value:
             self.result.facts.append(Fact("script", value, node.lineno + self.offset))
-        gate = self.index.string_gate
-        if gate is None or len(value) > 4096 or not gate.search(value):
-            return
-        for pattern, rule in self.index.strings:
-            if pattern.search(value):
-                shown = value if len(value) <= 80 else value[:77] + "..."
-                self.report(rule, node, rule.message.format(name=shown, instead=rule_instead(rule, value)))
-                self.result.facts.append(Fact("match", value, node.lineno + self.offset, rule.code))
+        if len(value) > 4096:
+            return  # a blob of data or prose, not a setting
+        for _match, rule in self.index.strings.first(value):
+            shown = value if len(value) <= 80 else value[:77] + "..."
+            self.report(rule, node, rule.message.format(name=shown, instead=rule_instead(rule, value)))
+            self.result.facts.append(Fact("match", value, node.lineno + self.offset, rule.code))
 
     def _joined(self, node: ast.JoinedStr) -> None:
         """f"cuda:{rank}" is checked as the template "cuda:{}"."""

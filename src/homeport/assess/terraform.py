@@ -58,7 +58,8 @@ def analyze_terraform(result: FileResult, path: Path, lines: list[str], index: R
         if not resolved:
             continue
         value, where = resolved
-        for pattern, _unless, rule in index.text.get("terraform", ()):
+        patterns = index.text.get("terraform")
+        for pattern, _unless, rule in patterns.entries if patterns else ():
             if getattr(rule, "region_rule", False) and pattern.search(f'"{value}"'):
                 reporter.add(rule, number, match.start(2) - 4, number, match.end(2),
                              rule.message.format(name=f"{value} (var.{match.group(2)}, set in {where})",

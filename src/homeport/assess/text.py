@@ -53,20 +53,16 @@ def _strip_outside_quotes(line: str) -> str:
 def analyze_lines(result: FileResult, lines: list[str], kind: str, index: RuleIndex, reporter: Reporter,
                   line_offset: int = 0) -> None:
     patterns = index.text.get(kind)
-    gate = index.text_gate.get(kind)
     if patterns:
         for number, raw in enumerate(lines, start=1 + line_offset):
             line = strip_comment(kind, raw)
-            if not line or not gate.search(line):
+            if not line:
                 continue
-            for pattern, unless, rule in patterns:
-                if unless is not None and unless.search(line):
-                    continue
-                for match in pattern.finditer(line):
-                    found = match.group(0)
-                    reporter.add(rule, number, match.start(), number, match.end(),
-                                 rule.message.format(name=found.strip(), instead=rule_instead(rule, found)))
-                    result.facts.append(Fact("match", found.strip(), number, rule.code))
+            for match, rule in patterns.finditer(line):
+                found = match.group(0)
+                reporter.add(rule, number, match.start(), number, match.end(),
+                             rule.message.format(name=found.strip(), instead=rule_instead(rule, found)))
+                result.facts.append(Fact("match", found.strip(), number, rule.code))
     for number, col, requirement, system in requirements(kind, lines):
         if not system:
             result.facts.append(Fact("requirement", requirement, number + line_offset))

@@ -53,6 +53,9 @@ class Rule:
     text: ClassVar[str | None] = None
     text_kinds: ClassVar[frozenset[str]] = frozenset()
     text_unless: ClassVar[str | None] = None  # a line that matches this is not a finding for this rule
+    # Literals one of which every line matching `text` contains, for the prefilter (assess/prefilter.py);
+    # needed only when they cannot be read off the regex itself.
+    prefilter: ClassVar[tuple[str, ...]] = ()
     # Dependency declarations (requirements, pyproject, setup, conda, pip install lines): package names,
     # `*` allowed (`nvidia-*`), and a regex over the whole requirement (`\+cu\d+`).
     packages: ClassVar[tuple[str, ...]] = ()

@@ -392,6 +392,7 @@ class AzureRegion(CloudRule):
     strings = rf"(?i)^(?:{_AZURE_REGIONS})$"
     text = rf"(?i)(?<![\w-])(?:{_AZURE_REGIONS})(?![\w-])"
     text_unless = rf"(?i)^(?!.*(?:{_AZURE_PLACE}))"
+    prefilter = ("location", "region", "default", "value", "-l")  # a line must name the place (_AZURE_PLACE)
     text_kinds = SETTINGS - {K.CONDA}
     VALID = [Example("region = 'eu-west-1'"), Example("s = 'westeurope is close'"),
              Example("description: runs in westeurope today\n", path="job.yaml"),

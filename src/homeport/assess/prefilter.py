@@ -1,0 +1,123 @@
+"""A literal prefilter for many regexes at once (the trick of ripgrep and Hyperscan, in small).
+
+Every match of a rule's regex contains at least one of a few literal strings that can be read off
+the regex itself (`--dist[-_]backend` always contains "--dist"). One trie-shaped regex of all those
+literals, searched in a lower-cased line, says in one pass whether any rule can match there; most
+lines of a large repository contain none, and the rules' own regexes never run on them.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+
+if sys.version_info >= (3, 11):
+    from re import _constants as C
+    from re import _parser as P
+else:  # pragma: no cover
+    import sre_constants as C
+    import sre_parse as P
+
+MIN_LITERAL = 2  # shorter literals would let every line through; 2 still rules out most lines
+
+
+def required_literals(pattern: str) -> frozenset[str] | None:
+    """Lower-cased strings one of which every match of `pattern` contains, or None if none are known."""
+    try:
+        found = _sequence(P.parse(pattern))
+    except (re.error, RecursionError, TypeError, ValueError):
+        return None
+    return frozenset(found) if found else None
+
+
+def _sequence(items) -> set[str] | None:
+    """The best literal set of a sequence: each consecutive run of literals, each group, each branch."""
+    candidates: list[set[str]] = []
+    run = ""
+    for op, av in items:
+        if op is C.LITERAL:
+            run += chr(av)
+            continue
+        if run:
+            candidates.append({run})
+            run = ""
+        if op is C.SUBPATTERN:
+            inner = _sequence(av[-1])
+            if inner:
+                candidates.append(inner)
+        elif op is C.BRANCH:
+            branches = [_sequence(b) for b in av[1]]
+            if all(branches):
+                candidates.append(set().union(*branches))
+        elif op in (C.MAX_REPEAT, C.MIN_REPEAT, getattr(C, "POSSESSIVE_REPEAT", None)) and av[0] >= 1:
+            inner = _sequence(av[2])
+            if inner:
+                candidates.append(inner)
+        # anything else (classes, anchors, lookarounds, backreferences) ends a literal run
+    if run:
+        candidates.append({run})
+    usable = [{s.lower() for s in c} for c in candidates if min(map(len, c)) >= MIN_LITERAL]
+    return max(usable, key=lambda c: (min(map(len, c)), -len(c))) if usable else None
+
+
+def trie_regex(words) -> str:
+    """`cuda`, `cudnn`, `nccl` -> `(?:cud(?:a|nn)|nccl)`: one branch per first character."""
+    trie: dict = {}
+    for word in words:
+        node = trie
+        for ch in word:
+            node = node.setdefault(ch, {})
+        node[""] = {}
+
+    def render(node) -> str:
+        ends = "" in node
+        parts = [re.escape(ch) + render(child) for ch, child in sorted(node.items()) if ch]
+        if not parts:
+            return ""
+        body = parts[0] if len(parts) == 1 else "(?:" + "|".join(parts) + ")"
+        return f"(?:{body})?" if ends else body
+
+    return render(trie)
+
+
+class PatternSet:
+    """Rules matched by regex on one kind of text, with the literal prefilter in front of them.
+
+    Patterns whose literals cannot be read off (and that declare no `prefilter`) run on every text.
+    """
+
+    def __init__(self, items: list[tuple[str, str | None, object, tuple[str, ...]]]):
+        """items: (pattern, unless pattern or None, rule, declared prefilter literals)."""
+        self.entries = []
+        self.unfiltered = []
+        words: set[str] = set()
+        for pattern, unless, rule, declared in items:
+            entry = (re.compile(pattern), re.compile(unless) if unless else None, rule)
+            self.entries.append(entry)
+            literals = frozenset(w.lower() for w in declared) if declared else required_literals(pattern)
+            if literals:
+                words |= literals
+            else:
+                self.unfiltered.append(entry)
+        self._literals = re.compile(trie_regex(sorted(words))) if words else None
+
+    def candidates(self, text: str):
+        if self._literals is not None and self._literals.search(text.lower()):
+            return self.entries
+        return self.unfiltered
+
+    def finditer(self, text: str):
+        """(match, rule) for every match of every rule in `text`."""
+        for pattern, unless, rule in self.candidates(text):
+            if unless is not None and unless.search(text):
+                continue
+            for match in pattern.finditer(text):
+                yield match, rule
+
+    def first(self, text: str):
+        """(match, rule) for the first match of each rule that matches `text`."""
+        for pattern, unless, rule in self.candidates(text):
+            if unless is None or not unless.search(text):
+                match = pattern.search(text)
+                if match:
+                    yield match, rule
