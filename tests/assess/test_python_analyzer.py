@@ -102,3 +102,39 @@ def test_notebook_cells_and_magics(tmp_path):
     assert "DEP102" in rules and "ACC002" in rules
     assert "flash-attn" in lines[rules["DEP102"] - 1]
     assert ".cuda()" in lines[rules["ACC002"] - 1]
+
+
+def test_calls_on_cloud_sdk_handles_are_found():
+    code = ("from azureml.core import Run, Workspace\n"
+            "run = Run.get_context()\n"
+            "run.log('loss', 0.1)\n"
+            "ws = Workspace.from_config()\n"
+            "store = ws.get_default_datastore()\n"
+            "store.upload_files(['a.csv'])\n")
+    lines = {line for line, rule in found(code) if rule.startswith("CLD")}
+    assert {3, 5, 6} <= lines
+
+
+def test_sdk_handles_passed_around_or_rebound_are_not_findings():
+    code = ("import boto3\n"
+            "class Store:\n"
+            "    def __init__(self):\n"
+            "        self.s3 = boto3.client('s3')\n"
+            "    def get(self, key):\n"
+            "        return self.s3.get_object(Bucket='b', Key=key)\n"
+            "def use(client):\n"
+            "    return helper(client=client)\n"
+            "client = boto3.client('s3')\n"
+            "other(client=client)\n"
+            "client = make_local_client()\n"
+            "client.get_object(Key='x')\n")
+    lines = {line for line, rule in found(code) if rule.startswith("CLD")}
+    assert 6 in lines  # a call on self.s3
+    assert not lines & {8, 10, 12}  # passing the handle, or a rebound name, is not a call on the SDK
+
+
+def test_wrapped_models_are_not_sdk_handles():
+    code = ("import smdistributed.dataparallel.torch.parallel.distributed as sdp\n"
+            "model = sdp.DistributedDataParallel(model)\n"
+            "opt = make_opt(model.parameters())\n")
+    assert 3 not in {line for line, _ in found(code)}

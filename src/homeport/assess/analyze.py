@@ -103,6 +103,8 @@ def _analyze(result: FileResult, data: bytes, candidate: Candidate, index: RuleI
     if too_long:
         result.skipped = Skipped(candidate.rel, too_long)
         return
+    if kind == K.YAML and _CONDA_ENV.search(text):
+        kind = result.kind = K.CONDA  # a conda environment under any name (`automl_env.yml`)
     reporter = Reporter(result, lines, target)
     if kind == K.PYTHON:
         if "\0" in text:
@@ -120,6 +122,9 @@ def _analyze(result: FileResult, data: bytes, candidate: Candidate, index: RuleI
         analyze_terraform(result, candidate.path, lines, index, reporter)
     else:
         analyze_lines(result, lines, kind, index, reporter)
+
+
+_CONDA_ENV = re.compile(r"^dependencies:\s*$", re.M)
 
 
 def _setup_py_requirements(text: str):

@@ -9,7 +9,7 @@ from homeport.assess import kinds as K
 from homeport.core.inventory import Fact
 
 STORAGE_URI = re.compile(r"\b(?:s3a?|s3n|gs|abfss?|wasbs?|az|hdfs|oci|swift)://[^\s\"'<>()\[\]{},;`]+")
-_FROM = re.compile(r"^\s*FROM\s+(?:--platform=\S+\s+)?(\S+)(?:\s+AS\s+(\S+))?", re.I)
+_FROM = re.compile(r"^\s*FROM:?\s+(?:--platform=\S+\s+)?(\S+)(?:\s+AS\s+(\S+))?", re.I)
 _IMAGE = re.compile(r"^\s*-?\s*[\"']?image[\"']?\s*[:=]\s*[\"']?([^\s\"'#]+)")
 _MANIFEST_KIND = re.compile(r"^kind:\s*([A-Za-z]+)")
 _TF_RESOURCE = re.compile(r'^\s*(?:resource|data)\s+"([a-z0-9_]+)"')

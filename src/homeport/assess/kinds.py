@@ -24,8 +24,9 @@ _BY_NAME: tuple[tuple[str, str], ...] = (
     ("pyproject.toml", PYPROJECT),
     ("setup.cfg", SETUP_CFG),
     ("environment*.yml", CONDA), ("environment*.yaml", CONDA), ("conda*.yml", CONDA), ("conda*.yaml", CONDA),
-    ("dockerfile", DOCKERFILE), ("dockerfile.*", DOCKERFILE), ("*.dockerfile", DOCKERFILE),
-    ("containerfile", DOCKERFILE), ("containerfile.*", DOCKERFILE),
+    ("dockerfile", DOCKERFILE), ("dockerfile[-._]*", DOCKERFILE), ("*.dockerfile", DOCKERFILE),
+    ("*[-_]dockerfile", DOCKERFILE), ("containerfile", DOCKERFILE), ("containerfile[-._]*", DOCKERFILE),
+    ("*.def", DOCKERFILE),  # Apptainer/Singularity definitions: `From:` a base image, `%post` shell
     ("*.yaml", YAML), ("*.yml", YAML), ("*.yaml.*", YAML), ("*.yml.*", YAML),
     ("*.json", JSON),
     ("*.tf", TERRAFORM), ("*.tfvars", TERRAFORM), ("*.tf.json", JSON), ("*.tfvars.*", TERRAFORM),

@@ -15,7 +15,7 @@ import tokenize
 from homeport.assess.index import RuleIndex
 from homeport.assess.reporter import Reporter
 from homeport.core.inventory import Fact
-from homeport.core.model import FileResult, Skipped
+from homeport.core.model import Category, FileResult, Skipped
 
 _ROOTS_NEVER_MODULES = frozenset({"self", "cls"})
 
@@ -69,6 +69,7 @@ class _Walker:
         self.offset = line_offset
         self.lines = split_lines(source)
         self.aliases: dict[str, str] = {} if aliases is None else aliases  # local name -> qualified name
+        self._bound: set[str] = set()  # names bound to an SDK handle by assignment (see _bind)
 
     # -- positions -------------------------------------------------------------------------------
     def _col(self, lineno: int, byte_col: int) -> int:
@@ -106,10 +107,10 @@ class _Walker:
                         for rule in index.attributes.get(attr, ()):
                             self.report(rule, node, rule.message.format(name=attr, instead=""))
                 if type(cur) is Name:
-                    root = aliases.get(cur.id)
-                    if root is not None:
-                        parts.reverse()
-                        self._name(root + "." + ".".join(parts), node, None)
+                    parts.reverse()
+                    qual = self._resolve(cur.id, parts)
+                    if qual is not None:
+                        self._name(qual, node, None)
                     continue
                 stack.append(cur)
                 continue
@@ -167,6 +168,8 @@ class _Walker:
                 continue
             elif kind is ast.If and _is_main_guard(node.test):
                 facts.append(Fact("entry", "__main__", node.lineno + self.offset))
+            elif kind is ast.Assign:
+                self._bind(node)
             push(reversed(list(ast.iter_child_nodes(node))))
 
     def _qualname(self, func: ast.AST) -> str | None:
@@ -177,13 +180,46 @@ class _Walker:
             cur = cur.value
         if type(cur) is not ast.Name:
             return None
-        root = self.aliases.get(cur.id)
-        if root is None:
-            return None
         parts.reverse()
-        return ".".join([root, *parts])
+        return self._resolve(cur.id, parts)
+
+    def _resolve(self, root: str, parts: list[str]) -> str | None:
+        """`dist.init` -> `torch.distributed.init`; `self.s3.get_object` -> `boto3.client().get_object`."""
+        if root == "self" and parts and "self." + parts[0] in self.aliases:
+            root, parts = "self." + parts[0], parts[1:]
+        qual = self.aliases.get(root)
+        if qual is None:
+            return None
+        return ".".join([qual, *parts]) if parts else qual
+
+    def _bind(self, node: ast.Assign) -> None:
+        """Follow cloud SDK handles through assignments, so that calls on them are found: `run =
+        Run.get_context()` then `run.log(...)`; `self.s3 = boto3.client("s3")` then `self.s3.get_object()`.
+        Only handles (clients, sessions, workspaces, buckets, ...; _HANDLE) of cloud SDKs: a model wrapped
+        by a cloud's DDP is still a torch module, and a tensor is no more CUDA-bound than its device."""
+        if len(node.targets) != 1:
+            return
+        target, value = node.targets[0], node.value
+        if type(target) is ast.Name:
+            key = target.id
+        elif type(target) is ast.Attribute and type(target.value) is ast.Name and target.value.id == "self":
+            key = "self." + target.attr
+        else:
+            return
+        qual = self._qualname(value.func) if type(value) is ast.Call else None
+        if qual is not None and _HANDLE.search(qual.rsplit(".", 1)[-1]) and self._is_cloud(qual):
+            self.aliases[key] = qual + "()"
+            self._bound.add(key)
+        elif key in self._bound:  # rebound to something else
+            del self.aliases[key]
+            self._bound.discard(key)
+
+    def _is_cloud(self, qual: str) -> bool:
+        return any(rule.category is Category.CLOUD for rule in self.index.rules_for_name(qual))
 
     def _name(self, qual: str, node: ast.AST, call: ast.Call | None) -> None:
+        if call is None and "()." in qual + ".":
+            return  # an SDK handle passed around or read (`client=client`, `blob.size`): only its calls count
         for rule in self.index.rules_for_name(qual):
             message = rule.refine_call(qual, call)
             if message is not None:
@@ -195,7 +231,8 @@ class _Walker:
         for rule in self.index.methods[method]:
             message = rule.refine_call(method, call)
             if message is not None:
-                self.report(rule, call.func, message.format(name=f".{method}()", instead=rule_instead(rule, method)))
+                self.report(rule, _AttributeName(call.func),
+                            message.format(name=f".{method}()", instead=rule_instead(rule, method)))
                 return
 
     def _string(self, value: str, node: ast.AST) -> None:
@@ -218,11 +255,25 @@ class _Walker:
         self._string(template, node)
 
 
+class _AttributeName:
+    """Where `.cuda` itself is, not where the expression it ends starts (`torch.arange(n)\\n    .cuda()`)."""
+
+    def __init__(self, node: ast.Attribute):
+        self.lineno = self.end_lineno = node.end_lineno or node.lineno
+        self.end_col_offset = node.end_col_offset or node.col_offset
+        self.col_offset = max(self.end_col_offset - len(node.attr), 0)
+
+
 def rule_instead(rule, key: str) -> str:
     table = getattr(rule, "replacements", None)
     if not table:
         return ""
     return table.get(key) or table.get(key.rsplit(".", 1)[-1], "")
+
+
+# What an SDK call returns that stays tied to the cloud: clients, sessions and the like, by name.
+_HANDLE = re.compile(r"(?i)client|resource|session|workspace|^run$|get_context|from_config|bucket|blob|datastore"
+                     r"|dataset|experiment|^build$|container|service")
 
 
 def _is_main_guard(test: ast.AST) -> bool:

@@ -117,13 +117,15 @@ def _requirements_txt(lines):
 
 
 _CONDA_ITEM = re.compile(r"^(\s*)-\s+([^\s#]+)")
+_YAML_KEY = re.compile(r"^([A-Za-z_][\w-]*):")
 
 
 def _conda(lines):
     section = None
     for number, raw in enumerate(lines, start=1):
-        if raw and not raw[0].isspace() and raw.rstrip().endswith(":"):
-            section = raw.strip()[:-1]
+        header = _YAML_KEY.match(raw)
+        if header:  # a top-level key; list items may sit at column 0 too (`- pip:`)
+            section = header.group(1)
             continue
         if section != "dependencies":
             continue

@@ -210,8 +210,10 @@ class NvidiaInstallPath(Rule):
     severity, on = WARNING, NVIDIA_ONLY
     message = "`{name}` points into NVIDIA's software stack; use the target's library paths"
     text = (r"/usr/local/cuda[\w.-]*|/usr/local/nvidia\b|/usr/lib/nvidia\b|/bin/nvidia\b|/opt/nccl[\w-]*"
-            r"|\blib(?:nccl|cuda|cudnn|cublas|cufft|curand|cusolver|cusparse|nvjpeg|nvrtc)[\w.-]*"
-            r"|nccl-rdma-sharp-plugins|aws-ofi-nccl|/cuda-\d[\d.]*/|\bcuda-keyring\b|sources\.list\.d/(?:cuda|nvidia)[\w.-]*")
+            r"|\blib(?:nccl|cuda|cudnn|cublas|cufft|curand|cusolver|cusparse|nvjpeg|nvrtc|nvinfer|cupti)[\w.-]*"
+            r"|nccl-rdma-sharp-plugins|/cuda-\d[\d.]*/|\bcuda-keyring|sources\.list\.d/(?:cuda|nvidia)[\w.-]*"
+            r"|/tensorrt\b|nccl-tests/build\b[\w/]*"
+            r"|\b(?:all_reduce|all_gather|alltoall|reduce_scatter|broadcast|sendrecv|hypercube)_perf\b")
     text_kinds = SETTINGS
     # a clone destination or NVIDIA's repository download is the image build (DEP005), not a runtime path
     text_unless = r"\bgit\s+clone\b|developer\.download\.nvidia\.com"
@@ -281,7 +283,7 @@ class CudaSystemPackage(Rule):
     category = Category.ACCELERATOR
     severity, on = BLOCKER, NVIDIA_ONLY
     message = "`{name}` installs part of NVIDIA's CUDA stack from the system package manager"
-    system_packages = ("cuda-*", "cuda", "libnccl*", "libcudnn*", "libcublas*", "libcufft*", "libcurand*",
+    system_packages = ("cuda-*", "cuda", "libnccl*", "libcudnn*", "libcublas*", "libcufft*", "libcurand*", "libcupti*",
                        "libcusolver*", "libcusparse*", "libnpp*", "libnvjpeg*", "libnvidia-*", "nvidia-*",
                        "datacenter-gpu-manager*", "nccl", "cudnn*")
     VALID = [Example("FROM ubuntu:22.04\nRUN apt-get install -y build-essential git\n", path="Dockerfile"),

@@ -328,7 +328,8 @@ class CudaExtensionBuild(Rule):
     """
     ## What it does
     Finds custom CUDA kernels built with `torch.utils.cpp_extension`: `CUDAExtension`,
-    `BuildExtension` with `.cu` sources, `load`/`load_inline` of CUDA code, and packages built with
+    `BuildExtension` with `.cu` sources and nvcc flags (`-gencode arch=compute_80,code=sm_80`,
+    `-U__CUDA_NO_HALF_OPERATORS__`), `load`/`load_inline` of CUDA code, and packages built with
     their CUDA extensions (`--cuda_ext`).
 
     ## Why it blocks a migration
@@ -352,12 +353,13 @@ class CudaExtensionBuild(Rule):
     message = "`{name}` builds a custom CUDA kernel; it needs a portable fallback or a port per target"
     names = ("torch.utils.cpp_extension.CUDAExtension", "torch.utils.cpp_extension.load",
              "torch.utils.cpp_extension.load_inline", "torch.utils.cpp_extension.CUDA_HOME")
-    strings = r"\.cu$"
+    strings = r"\.cu$|arch=compute_\d+|^-gencode$|__CUDA_NO_\w+|^--use_fast_math$"  # nvcc sources and flags
     text = r"--cuda[_-]ext\b"  # apex and friends built with their CUDA extensions
     text_kinds = frozenset({K.DOCKERFILE, K.SHELL})
     VALID = [Example("from torch.utils.cpp_extension import CppExtension")]
     INVALID = [Example("from torch.utils.cpp_extension import CUDAExtension"),
                Example("sources = ['kernel.cpp', 'kernel_cuda.cu']"),
+               Example("cc_flag.append('arch=compute_80,code=sm_80')"),
                Example('pip install -v --global-option="--cuda_ext" ./apex\n', path="build.sh")]
 
 

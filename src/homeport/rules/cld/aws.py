@@ -961,7 +961,7 @@ class AwsKubernetesLabel(CloudRule):
     text = (r"\beks\.amazonaws\.com/(?!(?:role-arn|audience|sts-regional-endpoints|token-expiration)\b)[\w.-]+"
             r"|\b(?:karpenter|topology)\.k8s\.aws/[\w.-]+|\bk8s\.amazonaws\.com/[\w.-]+"
             r"|\balb\.ingress\.kubernetes\.io/[\w.-]+|\bservice\.beta\.kubernetes\.io/aws-load-balancer[\w.-]*"
-            r"|\b(?:ebs|efs|fsx)\.csi\.aws\.com\b|\bvpc\.amazonaws\.com/(?!efa\b)[\w.-]+"
+            r"|\b(?:ebs|efs|fsx)\.csi\.aws\.com\b|\bvpc\.amazonaws\.com/(?!efa\b)[\w.-]+|\baws\.amazon\.com/neuron\w*"
             r"|\bapiVersion:\s*[\"']?(?:eksctl\.io|node\.eks\.aws|karpenter\.k8s\.aws)/[\w.-]+")
     text_kinds = MANIFESTS
     VALID = [Example("nodeSelector:\n  node.kubernetes.io/instance-type: gpu\n", path="job.yaml"),
@@ -976,8 +976,8 @@ class AwsMachineImagePath(CloudRule):
     """
     ## What it does
     Finds paths that exist only on AWS machine images: the Deep Learning AMI's `/opt/dlami`
-    (e.g. `/opt/dlami/nvme`, the instance store) and the Neuron SDK's `/opt/aws/neuron` and
-    `/opt/aws_neuronx_venv_*`.
+    (e.g. `/opt/dlami/nvme`, the instance store), the Neuron SDK's `/opt/aws/neuron` and
+    `/opt/aws_neuronx_venv_*`, and the cluster logs of SageMaker HyperPod (`/var/log/aws/clusters`).
 
     ## Why it blocks a migration
     The target's images do not have them: staging directories vanish and Neuron virtualenvs are
@@ -995,8 +995,8 @@ class AwsMachineImagePath(CloudRule):
 
     code, name = "CLD022", "aws-machine-image-path"
     message = "`{name}` exists only on AWS machine images; use a directory from the job's settings"
-    strings = r"(?<![\w.])/opt/(?:dlami|aws/neuron|aws_neuron\w*)\b"
-    text = r"(?<![\w.])/opt/(?:dlami|aws/neuron|aws_neuron\w*)\b[\w./${}-]*"
+    strings = r"(?<![\w.])/(?:opt/(?:dlami|aws/neuron|aws_neuron\w*)|var/log/aws)\b"
+    text = r"(?<![\w.])/(?:opt/(?:dlami|aws/neuron|aws_neuron\w*)|var/log/aws)\b[\w./${}-]*"
     text_kinds = SETTINGS
     VALID = [Example("DATA_ROOT=/mnt/nvme/data\n", path="run.sh")]
     INVALID = [Example('DATA_ROOT="${DATA_ROOT:-/opt/dlami/nvme/data}"\n', path="run.sh"),

@@ -179,7 +179,7 @@ _PUBLIC_GCR = (r"(?:distroless|kaniko-project|google-containers|google_container
 _PUBLIC_AR = r"(?:deeplearning-platform-release)/"
 GCP_ENDPOINT = (
     rf"{HOST_START}(?!(?:fonts|ajax|maps|translate|youtube)\.googleapis\.com)(?:{LABEL}+\.)*googleapis\.com(?![\w-])"
-    r"|\bmetadata\.google\.internal\b|\b169\.254\.169\.254/computeMetadata\b[\w/-]*"
+    r"|\bmetadata\.google\.internal\b|(?:\b169\.254\.169\.254|//metadata)/computeMetadata\b[\w/-]*|\bMetadata-Flavor\b"
     r"|\b(?:packages|packages-cloud)\.cloud\.google\.com\b"
     rf"|{HOST_START}(?:{LABEL}+\.)*(?:console|storage)\.cloud\.google\.com(?![\w-])"
     rf"|{HOST_START}{LABEL}+\.(?:run\.app|cloudfunctions\.net|appspot\.com)(?![\w-])"
@@ -514,7 +514,7 @@ class TerraformGoogleManagedService(CloudRule):
                        path="main.tf")]
 
 
-_GCLOUD = r"(?<![\w/.$-])gcloud(?:\s+--?[\w-]+(?:=\S+)?)*\s+(?:(?:alpha|beta)\s+)?"
+_GCLOUD = r"(?<![\w/.$-])gcloud(?:\s+--?[\w-]+(?:=\S+)?)*\s+(?:(?:alpha|beta)\s+(?:--?[\w-]+(?:=\S+)?\s+)*)?"
 
 
 class GcloudVertexCli(CloudRule):

@@ -98,7 +98,7 @@ class CudaBaseImage(Rule):
     severity, on = Severity.BLOCKER, _ROCM_OK
     message = "`{name}` is a CUDA base image; build from the target's base image"
     _cuda_image = r"\S*(?:nvidia/cuda|nvcr\.io/|cuda|nccl|[-_.:]gpu\b|[-_.]cu\d{2,3}\b)\S*"
-    text = (rf"(?i)^\s*FROM\s+(?:--platform=\S+\s+)?{_cuda_image}"
+    text = (rf"(?i)^\s*FROM:?\s+(?:--platform=\S+\s+)?{_cuda_image}"
             rf"|^\s*-?\s*(?:(?:ARG|ENV|export|local)\s+)?[\"']?[\w-]*(?:image|environment)[\w-]*[\"']?\s*[:=]\s*[\"']?"
             rf"{_cuda_image}")
     text_kinds = frozenset({K.DOCKERFILE, K.YAML, K.JSON, K.SHELL})
@@ -270,7 +270,8 @@ class VendorStackBuild(Rule):
     message = "`{name}` builds NVIDIA's or AWS's low-level stack into the image; use the target's"
     text = (r"github\.com/NVIDIA/[\w.-]+|(?<![\w$])(?:CUDA|CUDNN|CUBLAS|NCCL|NCCL_TESTS|GDRCOPY|EFA_INSTALLER"
             r"|AWS_OFI_NCCL|OFI_NCCL|TRANSFORMER_ENGINE|NVSHMEM|DCGM)_(?:VERSION|TAG)\s*[=:]\s*[\"']?[\w.${]"
-            r"|efa-installer\.amazonaws\.com|efa_installer\.sh|developer\.download\.nvidia\.com|pypi\.(?:ngc\.)?nvidia\.com")
+            r"|efa-installer\.amazonaws\.com|efa_installer\.sh|developer\.download\.nvidia\.com|pypi\.(?:ngc\.)?nvidia\.com"
+            r"|github\.com/aws/aws-ofi-nccl")
     text_kinds = frozenset({K.DOCKERFILE, K.SHELL, K.YAML})
     strings = r"developer\.download\.nvidia\.com|pypi\.(?:ngc\.)?nvidia\.com"
     VALID = [Example("FROM python:3.11\nARG APP_VERSION=1.0\nRUN git clone https://github.com/acme/tool.git\n",
