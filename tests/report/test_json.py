@@ -104,3 +104,14 @@ def test_inventory_is_present(example):
 def test_empty_tree(tmp_path):
     data = load(assess(tmp_path))
     assert data["findings"] == [] and data["skipped"] == [] and data["summary"]["files"] == 0
+
+
+def test_findings_are_weighed_for_every_target(example_path):
+    data = json.loads(json_report.render(assess(example_path)))
+    by_target = data["summary"]["by_target"]
+    assert set(by_target) == {"portable", "rocm", "gaudi", "xpu", "npu", "cpu", "cuda"}
+    total = len(data["findings"])
+    assert all(sum(c.values()) == total for c in by_target.values())
+    # ROCm keeps the cuda device name and torch.cuda, so fewer blockers there than on Gaudi
+    assert by_target["rocm"]["blocker"] < by_target["gaudi"]["blocker"] <= by_target["portable"]["blocker"]
+    assert by_target["portable"]["blocker"] == data["summary"]["by_severity"]["blocker"]

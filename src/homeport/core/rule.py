@@ -133,3 +133,17 @@ def _validate(cls: type[Rule]) -> None:
     for pattern in (cls.strings, cls.text, cls.text_unless, cls.requirement):
         if pattern:
             re.compile(pattern)
+
+
+def blockers_by_target(findings) -> dict[str, dict[str, int]]:
+    """For every target, how many of these findings would be blockers, warnings, infos there: the same
+    line weighs differently on ROCm and on Gaudi, and a reader choosing a target wants all of them."""
+    out: dict[str, dict[str, int]] = {}
+    for target in Target:
+        counts = {s.value: 0 for s in Severity}
+        for finding in findings:
+            rule = Rule.registry.get(finding.rule)
+            severity = rule.severity_for(target) if rule else finding.severity
+            counts[severity.value] += 1
+        out[target.value] = counts
+    return out

@@ -6,6 +6,7 @@ import json
 
 from homeport import __version__
 from homeport.core.model import Assessment
+from homeport.core.rule import blockers_by_target
 
 SCHEMA_VERSION = 1
 
@@ -20,6 +21,7 @@ def to_dict(a: Assessment) -> dict:
         "summary": {
             "files": len(a.files), "lines": a.lines, "findings": len(a.findings),
             "by_category": a.counts("category"), "by_severity": a.counts("severity"),
+            "by_target": blockers_by_target(a.findings),
             "suppressed": len(a.suppressed), "skipped": len(a.skipped), "seconds": round(a.seconds, 3),
         },
         "findings": [f.to_dict() for f in a.findings],

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from homeport import __version__
 from homeport.core.model import Assessment, Category, Finding, Severity
+from homeport.core.rule import blockers_by_target
 
 SEVERITIES = (Severity.BLOCKER, Severity.WARNING, Severity.INFO)
 MAX_NAMES = 12  # component names listed per kind; the JSON report has them all
@@ -92,8 +93,11 @@ def _summary(a: Assessment) -> list[str]:
             rows.append([category, *row, sum(row)])
     totals = [sum(counts[(c.value, s)] for c in Category) for s in SEVERITIES]
     rows.append(["**total**", *totals, sum(totals)])
-    return out + _table(["category", *(s.value for s in SEVERITIES), "total"], rows,
-                        ["---", "---:", "---:", "---:", "---:"])
+    by_target = [[t, *(c[s.value] for s in SEVERITIES)] for t, c in blockers_by_target(a.findings).items()]
+    return (out + _table(["category", *(s.value for s in SEVERITIES), "total"], rows,
+                         ["---", "---:", "---:", "---:", "---:"])
+            + ["", "The same findings weighed for each target:", ""]
+            + _table(["target", *(s.value for s in SEVERITIES)], by_target, ["---", "---:", "---:", "---:"]))
 
 
 def _inventory(a: Assessment) -> list[str]:

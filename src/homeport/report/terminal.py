@@ -9,6 +9,7 @@ from rich.table import Table
 from rich.text import Text
 
 from homeport.core.model import Assessment, Severity
+from homeport.core.rule import blockers_by_target
 
 STYLE = {Severity.BLOCKER: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
 
@@ -50,6 +51,9 @@ def _summary(a: Assessment, console: Console) -> None:
         table.add_row(category, *map(str, row), str(sum(row)))
     if a.findings:
         console.print(table)
+        per_target = blockers_by_target(a.findings)
+        console.print("blockers by target: " + ", ".join(f"{t} {c['blocker']}" for t, c in per_target.items()),
+                      markup=False, highlight=False)
     fixable = sum(1 for f in a.findings if f.fix)
     console.print(f"{len(a.findings)} findings in {len({f.location.path for f in a.findings})} of "
                   f"{len(a.files)} files ({a.lines:,} lines, {a.seconds:.2f}s); {fixable} fixable by "
