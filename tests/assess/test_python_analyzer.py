@@ -138,3 +138,17 @@ def test_wrapped_models_are_not_sdk_handles():
             "model = sdp.DistributedDataParallel(model)\n"
             "opt = make_opt(model.parameters())\n")
     assert 3 not in {line for line, _ in found(code)}
+
+
+def test_messages_for_people_are_not_ties():
+    code = ("import logging\nlog = logging.getLogger(__name__)\n"
+            "def parse(uri):\n"
+            "    if not uri.startswith('s3://'):\n"
+            "        raise ValueError(f'expected s3://bucket/key, got {uri}')\n"
+            "    print('reading from s3://{}'.format(uri))\n"
+            "    log.warning('falling back from cuda to cpu: %s', 'cuda')\n"
+            "    parser.add_argument('--data', help='an s3://bucket/prefix URI')\n"
+            "    return 's3://default/bucket'\n")
+    lines = {line for line, _ in found(code)}
+    assert 4 in lines and 9 in lines  # used: a comparison and a default value
+    assert not lines & {5, 6, 7, 8}

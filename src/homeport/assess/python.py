@@ -70,6 +70,7 @@ class _Walker:
         self.lines = split_lines(source)
         self.aliases: dict[str, str] = {} if aliases is None else aliases  # local name -> qualified name
         self._bound: set[str] = set()  # names bound to an SDK handle by assignment (see _bind)
+        self._prose: set[int] = set()  # ids of string nodes that are messages for people (see _mark_prose)
 
     # -- positions -------------------------------------------------------------------------------
     def _col(self, lineno: int, byte_col: int) -> int:
@@ -125,6 +126,9 @@ class _Walker:
                 continue
             if kind is Call:
                 func = node.func
+                if _is_prose_sink(func):
+                    self._mark_prose(node.args)
+                self._mark_prose(kw.value for kw in node.keywords if kw.arg in _PROSE_KEYWORDS)
                 if type(func) is Attribute and func.attr in index.methods:
                     self._method(func.attr, node)
                 if index.keywords:
@@ -170,6 +174,8 @@ class _Walker:
                 facts.append(Fact("entry", "__main__", node.lineno + self.offset))
             elif kind is ast.Assign:
                 self._bind(node)
+            elif kind is ast.Raise and type(node.exc) is Call:
+                self._mark_prose(node.exc.args)
             push(reversed(list(ast.iter_child_nodes(node))))
 
     def _qualname(self, func: ast.AST) -> str | None:
@@ -235,7 +241,18 @@ class _Walker:
                             message.format(name=f".{method}()", instead=rule_instead(rule, method)))
                 return
 
+    def _mark_prose(self, values) -> None:
+        """Messages for people (print, logging, exceptions, help texts) mention URIs and devices without
+        using them: `raise ValueError(f"expected s3://bucket/key, got {uri}")` is no tie to AWS."""
+        for value in values:
+            if type(value) is ast.Call and type(value.func) is ast.Attribute and value.func.attr == "format":
+                value = value.func.value  # "... {}".format(x)
+            if type(value) in (ast.Constant, ast.JoinedStr):
+                self._prose.add(id(value))
+
     def _string(self, value: str, node: ast.AST) -> None:
+        if self._prose and id(node) in self._prose:
+            return
         if "://" in value[:10] and len(value) < 2048:
             line = node.lineno
             text = self.lines[line - 1].strip() if 0 < line <= len(self.lines) else ""
@@ -269,6 +286,17 @@ def rule_instead(rule, key: str) -> str:
     if not table:
         return ""
     return table.get(key) or table.get(key.rsplit(".", 1)[-1], "")
+
+
+_PROSE_KEYWORDS = frozenset({"help", "description", "epilog", "usage", "msg", "message"})
+_LOG_METHODS = frozenset({"debug", "info", "warning", "warn", "error", "exception", "critical", "fatal"})
+
+
+def _is_prose_sink(func: ast.AST) -> bool:
+    """print(...), logger.info(...), logging.warning(...), warnings.warn(...), console.print(...)."""
+    if type(func) is ast.Name:
+        return func.id in ("print", "warn")
+    return type(func) is ast.Attribute and (func.attr in _LOG_METHODS or func.attr == "print")
 
 
 # What an SDK call returns that stays tied to the cloud: clients, sessions and the like, by name.
