@@ -130,3 +130,21 @@ def test_rules_show_unknown(capsys):
     code, _, err = run(capsys, "rules", "show", "XYZ999")
     assert code == 2
     assert "no rule 'XYZ999'" in err
+
+
+def test_output_to_a_device_writes_into_it_and_keeps_it(tmp_path):
+    # As root, replacing /dev/null by a regular file breaks the machine; a FIFO stands in for it here.
+    import os
+    import threading
+
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    (tmp_path / "t.py").write_text("x = x.cuda()\n")
+    received = []
+    reader = threading.Thread(target=lambda: received.append(open(fifo, encoding="utf-8").read()))
+    reader.start()
+    code = main(["assess", str(tmp_path / "t.py"), "-f", "json", "-o", str(fifo), "--fail-on", "never"])
+    reader.join(timeout=10)
+    assert code == 0
+    assert fifo.is_fifo()
+    assert '"ACC002"' in received[0]

@@ -70,6 +70,10 @@ def write_output(text: str, output: str | None) -> None:
         return
     path = Path(output)
     try:
+        if path.exists() and not path.is_file():  # /dev/null, a FIFO: write into it, never replace it
+            with open(path, "w", encoding="utf-8") as fh:
+                fh.write(text)
+            return
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(path.name + ".tmp")
         tmp.write_text(text, encoding="utf-8")
