@@ -303,3 +303,12 @@ def _with_timeout(fn, seconds: float = 20):
     if "error" in box:
         raise box["error"]
     return box["value"]
+
+
+def test_large_json_and_yaml_are_data_and_listed(tmp_path):
+    (tmp_path / "golden_values.json").write_text("[" + ",".join(["1.0"] * 100_000) + "]")
+    (tmp_path / "deepspeed.json").write_text('{"train_batch_size": 8}')
+    found, skipped = discover(tmp_path)
+    assert [c.rel for c in found] == ["deepspeed.json"]
+    (reason,) = [s.reason for s in skipped if s.path == "golden_values.json"]
+    assert "data file, not configuration" in reason

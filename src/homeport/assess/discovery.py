@@ -18,6 +18,9 @@ from homeport.assess.kinds import kind_of
 from homeport.core.model import Skipped
 
 MAX_FILE_BYTES = 16 * 1024 * 1024
+# JSON and YAML this large are data (vocabularies, golden values, datasets, generated API dumps), not the
+# configuration a pipeline is deployed with; reading them costs more than the rest of a repository.
+MAX_DATA_BYTES = {"json": 256 * 1024, "yaml": 256 * 1024}
 
 # Directory names that never hold the pipeline's own code.
 _SKIP_DIRS = {
@@ -168,6 +171,9 @@ def _one_file(path: Path, rel: str, root: Path, found: list, skipped: list) -> s
         skipped.append(Skipped(rel, "no analyzer for this file type"))
     elif st.st_size > MAX_FILE_BYTES:
         skipped.append(Skipped(rel, f"larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB ({st.st_size} bytes)"))
+    elif st.st_size > MAX_DATA_BYTES.get(kind, MAX_FILE_BYTES):
+        skipped.append(Skipped(rel, f"{kind.upper()} larger than {MAX_DATA_BYTES[kind] // 1024} KiB ({st.st_size} "
+                                    "bytes): a data file, not configuration"))
     elif b"\0" in head and kind != "notebook":
         skipped.append(Skipped(rel, "binary file (NUL bytes)"))
     else:

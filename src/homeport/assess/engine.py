@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import time
 from concurrent.futures import ProcessPoolExecutor
@@ -91,7 +92,12 @@ def _analyze_all(candidates: list[Candidate], codes, target, jobs, progress) -> 
 
 
 def _analyze_chunk(chunk: list[Candidate], codes, target) -> list[FileResult]:
-    return [analyze_file(c, codes, target) for c in chunk]
+    # Syntax trees hold no reference cycles: the cyclic collector only slows parsing down (~15%).
+    gc.disable()
+    try:
+        return [analyze_file(c, codes, target) for c in chunk]
+    finally:
+        gc.enable()
 
 
 def _balanced_chunks(candidates: list[Candidate], count: int) -> list[list[Candidate]]:

@@ -30,17 +30,51 @@ def required_literals(pattern: str) -> frozenset[str] | None:
     return frozenset(found) if found else None
 
 
-def _sequence(items) -> set[str] | None:
-    """The best literal set of a sequence: each consecutive run of literals, each group, each branch."""
-    candidates: list[set[str]] = []
-    run = ""
+_MAX_PRODUCT = 64  # concatenating alternatives multiplies them; beyond this, keep the shorter pieces
+
+
+def _exact(items) -> set[str] | None:
+    """All strings a sequence can match, if it is made of literals and alternatives only, else None."""
+    out = {""}
     for op, av in items:
         if op is C.LITERAL:
-            run += chr(av)
+            out = {s + chr(av) for s in out}
             continue
-        if run:
-            candidates.append({run})
-            run = ""
+        if op is C.SUBPATTERN:
+            inner = _exact(av[-1])
+        elif op is C.BRANCH:
+            parts = [_exact(b) for b in av[1]]
+            inner = set().union(*parts) if all(p is not None for p in parts) else None
+        else:
+            inner = None
+        if inner is None or len(out) * len(inner) > _MAX_PRODUCT:
+            return None
+        out = {a + b for a in out for b in inner}
+    return out
+
+
+def _sequence(items) -> set[str] | None:
+    """The best literal set of a sequence: runs of exact pieces (literals, and alternatives of
+    literals, concatenated: `(?:s3|iam):` gives {"s3:", "iam:"}), each group, each branch."""
+    candidates: list[set[str]] = []
+    run: set[str] = {""}
+
+    def flush():
+        nonlocal run
+        if run != {""}:
+            candidates.append(run)
+        run = {""}
+
+    for op, av in items:
+        exact = None
+        if op is C.LITERAL:
+            exact = {chr(av)}
+        elif op in (C.SUBPATTERN, C.BRANCH):
+            exact = _exact([(op, av)])
+        if exact is not None and len(run) * len(exact) <= _MAX_PRODUCT:
+            run = {a + b for a in run for b in exact}
+            continue
+        flush()
         if op is C.SUBPATTERN:
             inner = _sequence(av[-1])
             if inner:
@@ -54,9 +88,8 @@ def _sequence(items) -> set[str] | None:
             if inner:
                 candidates.append(inner)
         # anything else (classes, anchors, lookarounds, backreferences) ends a literal run
-    if run:
-        candidates.append({run})
-    usable = [{s.lower() for s in c} for c in candidates if min(map(len, c)) >= MIN_LITERAL]
+    flush()
+    usable = [{s.lower() for s in c} for c in candidates if c and min(map(len, c)) >= MIN_LITERAL]
     return max(usable, key=lambda c: (min(map(len, c)), -len(c))) if usable else None
 
 
@@ -83,28 +116,39 @@ def trie_regex(words) -> str:
 class PatternSet:
     """Rules matched by regex on one kind of text, with the literal prefilter in front of them.
 
-    Patterns whose literals cannot be read off (and that declare no `prefilter`) run on every text.
+    One pass of a trie regex finds every literal present in the text (at each position the longest
+    one, which also proves every shorter literal that is a prefix of it); only the rules that need
+    one of those literals run. Patterns whose literals cannot be read off (and that declare no
+    `prefilter`) run on every text.
     """
 
     def __init__(self, items: list[tuple[str, str | None, object, tuple[str, ...]]]):
         """items: (pattern, unless pattern or None, rule, declared prefilter literals)."""
         self.entries = []
-        self.unfiltered = []
-        words: set[str] = set()
-        for pattern, unless, rule, declared in items:
-            entry = (re.compile(pattern), re.compile(unless) if unless else None, rule)
-            self.entries.append(entry)
+        self._unfiltered: list[int] = []
+        self._by_literal: dict[str, list[int]] = {}
+        for i, (pattern, unless, rule, declared) in enumerate(items):
+            self.entries.append((re.compile(pattern), re.compile(unless) if unless else None, rule))
             literals = frozenset(w.lower() for w in declared) if declared else required_literals(pattern)
-            if literals:
-                words |= literals
-            else:
-                self.unfiltered.append(entry)
-        self._literals = re.compile(trie_regex(sorted(words))) if words else None
+            if not literals:
+                self._unfiltered.append(i)
+            for word in literals or ():
+                self._by_literal.setdefault(word, []).append(i)
+        words = sorted(self._by_literal)
+        self._prefixes = {w: [p for p in words if w.startswith(p)] for w in words}
+        self._scan = re.compile(f"(?=({trie_regex(words)}))") if words else None
 
     def candidates(self, text: str):
-        if self._literals is not None and self._literals.search(text.lower()):
-            return self.entries
-        return self.unfiltered
+        chosen = set(self._unfiltered)
+        if self._scan is not None:
+            seen = set()
+            for match in self._scan.finditer(text.lower()):
+                longest = match.group(1)
+                if longest not in seen:
+                    seen.add(longest)
+                    for word in self._prefixes[longest]:
+                        chosen.update(self._by_literal[word])
+        return [self.entries[i] for i in sorted(chosen)]
 
     def finditer(self, text: str):
         """(match, rule) for every match of every rule in `text`."""
