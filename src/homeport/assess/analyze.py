@@ -99,18 +99,19 @@ def _analyze(result: FileResult, data: bytes, candidate: Candidate, index: RuleI
         return
     lines = split_lines(text)
     result.lines = len(lines)
-    too_long = _too_long(lines) if kind != K.NOTEBOOK else None  # a notebook's outputs may be long: see cells
+    # a notebook's outputs may be long (its cells are checked one by one); a short file has no long line
+    too_long = _too_long(lines) if kind != K.NOTEBOOK and len(text) > MAX_LINE_CHARS else None
     if too_long:
         result.skipped = Skipped(candidate.rel, too_long)
         return
     if kind == K.YAML and _CONDA_ENV.search(text):
         kind = result.kind = K.CONDA  # a conda environment under any name (`automl_env.yml`)
-    reporter = Reporter(result, lines, target)
+    reporter = Reporter(result, lines, target, suppressions="homeport:" in text)
     if kind == K.PYTHON:
         if "\0" in text:
             result.skipped = Skipped(candidate.rel, "contains NUL bytes; not Python source")
             return
-        analyze_python(result, text, index, reporter)
+        analyze_python(result, text, index, reporter, lines=lines)
         if candidate.path.name == "setup.py" and result.skipped is None:
             for number, col, req in _setup_py_requirements(text):
                 result.facts.append(Fact("requirement", req, number))

@@ -24,14 +24,18 @@ class RuleIndex:
     exact_packages: dict[tuple[bool, str], list[type[Rule]]] = field(default_factory=lambda: defaultdict(list))
     glob_packages: list[tuple[bool, str, type[Rule]]] = field(default_factory=list)
     requirements: list[tuple[re.Pattern, type[Rule]]] = field(default_factory=list)
+    _by_qualname: dict[str, tuple] = field(default_factory=dict)
 
-    def rules_for_name(self, qualname: str):
+    def rules_for_name(self, qualname: str) -> tuple:
         """Rules for the most specific indexed prefix of `qualname` first, then the less specific ones."""
-        parts = qualname.split(".")
-        for end in range(len(parts), 0, -1):
-            rules = self.names.get(".".join(parts[:end]))
-            if rules:
-                yield from rules
+        found = self._by_qualname.get(qualname)
+        if found is None:
+            parts = qualname.split(".")
+            found = tuple(rule for end in range(len(parts), 0, -1)
+                          for rule in self.names.get(".".join(parts[:end]), ()))
+            if len(self._by_qualname) < 100_000:  # a cache, bounded
+                self._by_qualname[qualname] = found
+        return found
 
     def rules_for_package(self, name: str, system: bool = False):
         """Rules naming the package exactly; only if none does, rules with a matching `*` pattern.

@@ -10,11 +10,12 @@ SNIPPET_CHARS = 160
 
 
 class Reporter:
-    def __init__(self, result: FileResult, lines: list[str], target: Target):
+    def __init__(self, result: FileResult, lines: list[str], target: Target, suppressions: bool = True):
+        """`suppressions`: whether the file may hold any (the caller knows from one search of its text)."""
         self.result = result
         self.lines = lines
         self.target = target
-        self._suppressions = parse_suppressions(lines) if any("homeport:" in ln for ln in lines) else {}
+        self._suppressions = parse_suppressions(lines) if suppressions else {}
         self._seen: set[tuple] = set()
 
     def add(self, rule: type[Rule], line: int, col: int, end_line: int, end_col: int, message: str) -> None:

@@ -32,4 +32,6 @@ def to_dict(a: Assessment) -> dict:
 
 
 def render(a: Assessment) -> str:
-    return json.dumps(to_dict(a), indent=2, ensure_ascii=False) + "\n"
+    # Compact: json's C encoder only runs without `indent` (4x faster on large reports); pipe
+    # through `python -m json.tool` to read it.
+    return json.dumps(to_dict(a), ensure_ascii=False, separators=(",", ":")) + "\n"
