@@ -11,6 +11,7 @@ import os
 import stat
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterator
 
 import pathspec
 
@@ -88,12 +89,19 @@ def _ignored_by(specs: dict[str, pathspec.GitIgnoreSpec], rel: str, is_dir: bool
 
 
 def discover(root: Path) -> tuple[list[Candidate], list[Skipped]]:
+    skipped: list[Skipped] = []
+    return list(iter_candidates(root, skipped)), skipped
+
+
+def iter_candidates(root: Path, skipped: list[Skipped]) -> Iterator[Candidate]:
+    """The files to analyze, as the walk finds them (so analysis can start before it ends); every
+    other input goes to `skipped` with its reason, complete once the iterator is exhausted."""
     root = root.resolve()
     found: list[Candidate] = []
-    skipped: list[Skipped] = []
     if not root.is_dir():  # one file given as PATH (or a FIFO, a device: _one_file says why not)
         _one_file(root, _display(root.name), root.parent, found, skipped)
-        return found, skipped
+        yield from found
+        return
     specs: dict[str, pathspec.GitIgnoreSpec] = {}
     links: list[tuple[int, str]] = []  # (index in skipped, target) of links to files inside the root
     for dirpath, dirnames, filenames in os.walk(root, topdown=True, followlinks=False,
@@ -128,16 +136,17 @@ def discover(root: Path) -> tuple[list[Candidate], list[Skipped]]:
             if (ignore := _ignored_by(specs, rel, is_dir=False)) is not None:
                 skipped.append(Skipped(rel, f"ignored by {ignore}"))
                 continue
+            before = len(found)
             target = _one_file(here / name, rel, root, found, skipped)
             if target is not None:
                 links.append((len(skipped) - 1, target))
+            yield from found[before:]
     # "analyzed there" only where it is true: the target may itself be skipped, ignored or in a venv.
     analyzed = {c.rel for c in found}
     for i, target in links:
         if target not in analyzed:
             skipped[i] = Skipped(skipped[i].path, f"link to {target} (not followed; the target is not "
                                                   "analyzed either, see its own entry)")
-    return found, skipped
 
 
 def _one_file(path: Path, rel: str, root: Path, found: list, skipped: list) -> str | None:

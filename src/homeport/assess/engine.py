@@ -3,20 +3,25 @@
 from __future__ import annotations
 
 import gc
+import itertools
 import os
 import time
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 from typing import Callable, Iterable
 
 from homeport.assess.analyze import analyze_file
-from homeport.assess.discovery import Candidate, discover
+from homeport.assess.discovery import Candidate, iter_candidates
+from homeport.assess.index import build_index
 from homeport.core.errors import UsageError
 from homeport.core.model import Assessment, FileResult, Target
 from homeport.core.rule import Rule
 
 # Below this many bytes, starting worker processes costs more than it saves.
 _PARALLEL_BYTES = 2 * 1024 * 1024
+# Work goes to the pool in chunks this large: big enough to keep pickling cheap, small enough that
+# both workers finish together.
+_CHUNK_BYTES, _CHUNK_FILES = 1024 * 1024, 256
 
 
 def load_rules() -> dict[str, type[Rule]]:
@@ -50,8 +55,8 @@ def assess(path: str | os.PathLike, *, target: Target | str = Target.PORTABLE, s
                          hint="check the path, or run from the repository root")
     target = Target(target)
     codes = select_rules(select, ignore)
-    candidates, skipped = discover(root)
-    results = _analyze_all(candidates, codes, target, jobs, progress)
+    skipped: list = []
+    results = _analyze_all(iter_candidates(root, skipped), codes, target, jobs, progress)
     from homeport.assess.inventory import build_inventory
 
     findings = sorted((f for r in results for f in r.findings),
@@ -71,23 +76,45 @@ def assess(path: str | os.PathLike, *, target: Target | str = Target.PORTABLE, s
     )
 
 
-def _analyze_all(candidates: list[Candidate], codes, target, jobs, progress) -> list[FileResult]:
-    total = len(candidates)
+def _analyze_all(candidates: Iterable[Candidate], codes, target, jobs, progress) -> list[FileResult]:
+    """Analyze while the walk goes on: small trees in this process, larger ones in a pool whose
+    workers are forked after the rule index is built, so they inherit it."""
     jobs = jobs or os.cpu_count() or 1
-    if jobs == 1 or sum(c.size for c in candidates) < _PARALLEL_BYTES:
+    pending: list[Candidate] = []
+    size = 0
+    stream = iter(candidates)
+    for candidate in stream:
+        pending.append(candidate)
+        size += candidate.size
+        if jobs > 1 and size >= _PARALLEL_BYTES:
+            break
+    else:  # the whole tree is small: workers would cost more than they save
         out = []
-        for done, candidate in enumerate(candidates, start=1):
+        for done, candidate in enumerate(pending, start=1):
             out.append(analyze_file(candidate, codes, target))
             if progress:
-                progress(done, total)
+                progress(done, len(pending))
         return out
-    chunks = _balanced_chunks(candidates, jobs * 8)
+    build_index(codes)
     out: list[FileResult] = []
+    submitted = 0
     with ProcessPoolExecutor(max_workers=jobs) as pool:
-        for chunk_results in pool.map(_analyze_chunk, chunks, [codes] * len(chunks), [target] * len(chunks)):
-            out.extend(chunk_results)
+        futures = []
+        batch, batch_bytes = [], 0
+        for candidate in itertools.chain(pending, stream):
+            batch.append(candidate)
+            batch_bytes += candidate.size
+            if batch_bytes >= _CHUNK_BYTES or len(batch) >= _CHUNK_FILES:
+                futures.append(pool.submit(_analyze_chunk, batch, codes, target))
+                submitted += len(batch)
+                batch, batch_bytes = [], 0
+        if batch:
+            futures.append(pool.submit(_analyze_chunk, batch, codes, target))
+            submitted += len(batch)
+        for future in as_completed(futures):
+            out.extend(future.result())
             if progress:
-                progress(len(out), total)
+                progress(len(out), submitted)
     return out
 
 
@@ -98,15 +125,3 @@ def _analyze_chunk(chunk: list[Candidate], codes, target) -> list[FileResult]:
         return [analyze_file(c, codes, target) for c in chunk]
     finally:
         gc.enable()
-
-
-def _balanced_chunks(candidates: list[Candidate], count: int) -> list[list[Candidate]]:
-    """Spread files over `count` chunks by size, largest first, so no worker waits on one big chunk."""
-    count = max(1, min(count, len(candidates)))
-    chunks: list[list[Candidate]] = [[] for _ in range(count)]
-    sizes = [0] * count
-    for candidate in sorted(candidates, key=lambda c: -c.size):
-        i = sizes.index(min(sizes))
-        chunks[i].append(candidate)
-        sizes[i] += candidate.size
-    return [c for c in chunks if c]
