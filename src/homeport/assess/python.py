@@ -95,6 +95,7 @@ class _Walker:
         stack: list[ast.AST] = [tree]
         pop, push = stack.pop, stack.extend
         Attribute, Name, Call, Constant = ast.Attribute, ast.Name, ast.Call, ast.Constant
+        child_fields = _FIELDS
         while stack:
             node = pop()
             kind = type(node)
@@ -104,7 +105,7 @@ class _Walker:
                 while type(cur) is Attribute:
                     parts.append(cur.attr)
                     cur = cur.value
-                if index.attributes:
+                if index.attributes and not index.attributes.keys().isdisjoint(parts):
                     for attr in parts:
                         for rule in index.attributes.get(attr, ()):
                             self.report(rule, node, rule.message.format(name=attr, instead=""))
@@ -129,7 +130,8 @@ class _Walker:
                 func = node.func
                 if _is_prose_sink(func):
                     self._mark_prose(node.args)
-                self._mark_prose(kw.value for kw in node.keywords if kw.arg in _PROSE_KEYWORDS)
+                if node.keywords:
+                    self._mark_prose(kw.value for kw in node.keywords if kw.arg in _PROSE_KEYWORDS)
                 if type(func) is Attribute and func.attr in index.methods:
                     self._method(func.attr, node)
                 if index.keywords:
@@ -177,7 +179,19 @@ class _Walker:
                 self._bind(node)
             elif kind is ast.Raise and type(node.exc) is Call:
                 self._mark_prose(node.exc.args)
-            push(reversed(_children(node)))
+            # the children in source order, pushed last-first (inlined _children: the hottest loop)
+            fields = child_fields.get(kind)
+            if fields is None:
+                fields = _child_fields(kind)
+            kids = []
+            for field in fields:
+                value = getattr(node, field, None)
+                if type(value) is list:
+                    kids.extend(value)
+                elif value is not None:
+                    kids.append(value)
+            kids.reverse()
+            push(kids)
 
     def _qualname(self, func: ast.AST) -> str | None:
         parts = []
@@ -280,20 +294,11 @@ _NOT_CHILDREN = frozenset({"ctx", "op", "ops", "type_comment", "kind", "conversi
 _FIELDS: dict[type, tuple[str, ...]] = {}
 
 
-def _children(node: ast.AST) -> list:
-    """The child nodes of `node` in source order; a leaner ast.iter_child_nodes (most of the walk's time)."""
-    kind = type(node)
-    fields = _FIELDS.get(kind)
-    if fields is None:  # str and None items of lists (dict keys, global names) have no fields
-        fields = _FIELDS[kind] = tuple(f for f in getattr(kind, "_fields", ()) if f not in _NOT_CHILDREN)
-    out = []
-    for field in fields:
-        value = getattr(node, field, None)
-        if type(value) is list:
-            out.extend(value)
-        elif value is not None:
-            out.append(value)
-    return out
+def _child_fields(kind: type) -> tuple[str, ...]:
+    """The fields of a node type that hold child nodes (what ast.iter_child_nodes would look at, less
+    _NOT_CHILDREN); str and None items of lists (dict keys, global names) have none."""
+    fields = _FIELDS[kind] = tuple(f for f in getattr(kind, "_fields", ()) if f not in _NOT_CHILDREN)
+    return fields
 
 
 class _AttributeName:
