@@ -136,13 +136,19 @@ class PatternSet:
                 self._by_literal.setdefault(word, []).append(i)
         words = sorted(self._by_literal)
         self._prefixes = {w: [p for p in words if w.startswith(p)] for w in words}
-        self._scan = re.compile(f"(?=({trie_regex(words)}))") if words else None
+        trie = trie_regex(words)
+        self._any = re.compile(trie) if words else None  # one search: does any literal occur at all?
+        self._scan = re.compile(f"(?=({trie}))") if words else None  # then where, overlapping
+        self._none = [self.entries[i] for i in self._unfiltered]
 
     def candidates(self, text: str):
+        lower = text.lower()
+        if self._any is None or self._any.search(lower) is None:
+            return self._none  # most lines: no literal of any rule
         chosen = set(self._unfiltered)
         if self._scan is not None:
             seen = set()
-            for match in self._scan.finditer(text.lower()):
+            for match in self._scan.finditer(lower):
                 longest = match.group(1)
                 if longest not in seen:
                     seen.add(longest)
