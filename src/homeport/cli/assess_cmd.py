@@ -8,7 +8,7 @@ import os
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from homeport.assess.engine import assess
+from homeport.assess.engine import assess, no_cyclic_gc
 from homeport.cli.main import EXIT_FINDINGS, EXIT_OK, write_output
 from homeport.core.errors import UsageError
 from homeport.core.model import Severity, Target
@@ -69,7 +69,8 @@ def run(args) -> int:
 
         terminal.render(result, Console(), show_info=not args.quiet)
     else:
-        write_output(_render(result, args.format), args.output)
+        with no_cyclic_gc():  # tens of thousands of small dicts for the report, none cyclic
+            write_output(_render(result, args.format), args.output)
         if args.output:
             err.print(f"wrote {args.format} report to {args.output} ({len(result.findings)} findings)")
     if args.fail_on == "never":
