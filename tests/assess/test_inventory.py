@@ -33,6 +33,9 @@ def test_components_by_kind(inventory):
     assert "Weights & Biases" in names(inventory, "experiment-tracking")
     assert "NCCL backend" in names(inventory, "distributed")
     assert any(n.startswith("nvidia/cuda:") for n in names(inventory, "container-image"))
+    (compute,) = inventory.of_kind("compute")  # ml.p4d.24xlarge in the SageMaker launcher, p4d in k8s
+    assert (compute.name, compute.details["accelerator_count"]) == ("p4d.24xlarge", 8)
+    assert "A100" in compute.details["accelerator"]
 
 
 def test_packages_carry_versions(inventory):

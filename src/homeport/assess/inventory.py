@@ -18,8 +18,8 @@ from pathlib import PurePosixPath
 
 from homeport.assess import kinds as K
 from homeport.assess.index import normalize_package
-from homeport.catalog.instances import instance_type
 from homeport.catalog.libraries import libraries
+from homeport.catalog.regions import find_instance_type
 from homeport.catalog.services import service_for_boto3, service_for_import, service_for_terraform
 from homeport.core.inventory import Fact, Inventory
 from homeport.core.model import Category, FileResult, Finding
@@ -174,7 +174,7 @@ def _on_requirement(inv, node, result, fact, ctx):
 
 def _on_match(inv, node, result, fact, ctx):
     """Instance types, found by the cloud rules in any file, become compute components."""
-    known = instance_type(fact.value.strip("\"'"))
+    known = find_instance_type(None, fact.value.strip("\"'"))
     if known:
         comp = inv.add("compute", known.instance_type, _where(result, fact), provider=known.provider,
                        accelerator=known.accelerator, accelerator_count=known.accelerator_count)

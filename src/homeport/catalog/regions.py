@@ -106,14 +106,24 @@ def instance_types() -> tuple[InstanceType, ...]:
     return tuple(out)
 
 
-def find_instance_type(provider: str, name: str) -> InstanceType | None:
+def _instance_key(provider: str, name: str) -> tuple[str, str]:
     key = name.strip()
     if provider == "aws" and key.startswith("ml."):
         key = key[3:]
-    if provider == "azure":
-        key = key.lower()
-    for item in instance_types():
-        if item.provider == provider and (item.instance_type.lower() if provider == "azure"
-                                          else item.instance_type) == key:
-            return item
+    return provider, key.lower() if provider == "azure" else key
+
+
+@lru_cache(maxsize=1)
+def _instance_index() -> dict[tuple[str, str], InstanceType]:
+    return {_instance_key(item.provider, item.instance_type): item for item in instance_types()}
+
+
+def find_instance_type(provider: str | None, name: str) -> InstanceType | None:
+    """The machine called `name` at `provider` (any provider when None): `ml.p4d.24xlarge` is the EC2
+    `p4d.24xlarge` with SageMaker's prefix; Azure sizes compare without case."""
+    index = _instance_index()
+    for candidate in (provider,) if provider else PROVIDERS:
+        found = index.get(_instance_key(candidate, name))
+        if found is not None:
+            return found
     return None
