@@ -116,10 +116,9 @@ def check_result(name: str, data: bytes, result) -> None:
     for finding in [*result.findings, *(s.finding for s in result.suppressed)]:
         loc = finding.location
         where = f"{name} {finding.rule} at {loc.line}:{loc.column}-{loc.end_line}:{loc.end_column}"
-        assert 1 <= loc.line <= loc.end_line <= len(lines), where
-        assert 1 <= loc.column <= len(lines[loc.line - 1]) + 1, where
-        # conda: `pkg=1.0` is reported as `pkg==1.0`, one character wider than the line (tested below)
-        assert 1 <= loc.end_column <= len(lines[loc.end_line - 1]) + 1 + (result.kind == "conda"), where
+        assert loc.line >= 1 and loc.line <= loc.end_line <= len(lines), where
+        assert loc.column >= 1 and loc.column <= len(lines[loc.line - 1]) + 1, where
+        assert loc.end_column >= 1 and loc.end_column <= len(lines[loc.end_line - 1]) + 1, where
         assert loc.end_line > loc.line or loc.end_column >= loc.column, where
 
 
