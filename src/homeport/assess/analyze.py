@@ -11,7 +11,7 @@ from pathlib import Path
 from homeport.assess import kinds as K
 from homeport.assess.discovery import Candidate, read_bytes
 from homeport.assess.index import RuleIndex, build_index
-from homeport.assess.python import analyze_python, decode_python, split_lines
+from homeport.assess.python import Lines, analyze_python, count_lines, decode_python, split_lines
 from homeport.assess.reporter import SNIPPET_CHARS, Reporter
 from homeport.assess.terraform import analyze_terraform
 from homeport.assess.text import analyze_lines, check_requirement
@@ -97,8 +97,8 @@ def _analyze(result: FileResult, data: bytes, candidate: Candidate, index: RuleI
     except LookupError as exc:  # a coding line that names a codec, not a text encoding (`# coding: rot13`)
         result.skipped = Skipped(candidate.rel, f"cannot be decoded ({exc}); fix its coding line (PEP 263)")
         return
-    lines = split_lines(text)
-    result.lines = len(lines)
+    lines = Lines(text) if kind == K.PYTHON else split_lines(text)
+    result.lines = count_lines(text)
     # a notebook's outputs may be long (its cells are checked one by one); a short file has no long line
     too_long = _too_long(lines) if kind != K.NOTEBOOK and len(text) > MAX_LINE_CHARS else None
     if too_long:

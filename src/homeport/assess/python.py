@@ -32,6 +32,36 @@ def split_lines(text: str) -> list[str]:
     return lines
 
 
+class Lines:
+    """The lines of a text, split on first use: most Python files need none (no finding, no URI)."""
+
+    __slots__ = ("_text", "_lines")
+
+    def __init__(self, text: str):
+        self._text, self._lines = text, None
+
+    def _split(self) -> list[str]:
+        if self._lines is None:
+            self._lines = split_lines(self._text)
+        return self._lines
+
+    def __getitem__(self, i):
+        return self._split()[i]
+
+    def __len__(self) -> int:
+        return len(self._split())
+
+    def __iter__(self):
+        return iter(self._split())
+
+
+def count_lines(text: str) -> int:
+    """len(split_lines(text)), without building the list when the text has no lone carriage return."""
+    if "\r" in text:
+        return len(split_lines(text))
+    return text.count("\n") + (1 if text and not text.endswith("\n") else 0)
+
+
 def decode_python(data: bytes) -> str:
     """Decode as Python does: a BOM or a PEP 263 coding cookie, else UTF-8. Raises UnicodeDecodeError."""
     try:
@@ -68,7 +98,7 @@ class _Walker:
     def __init__(self, result, source, index, reporter, line_offset, aliases):
         self.result, self.index, self.reporter = result, index, reporter
         self.offset = line_offset
-        self.lines = split_lines(source) if isinstance(source, str) else source  # or the caller's lines
+        self.lines = Lines(source) if isinstance(source, str) else source  # or the caller's lines
         self.aliases: dict[str, str] = {} if aliases is None else aliases  # local name -> qualified name
         self._bound: set[str] = set()  # names bound to an SDK handle by assignment (see _bind)
         self._prose: set[int] = set()  # ids of string nodes that are messages for people (see _mark_prose)
