@@ -66,3 +66,18 @@ def test_every_link_points_at_a_component(inventory):
     ids = set(inventory.components)
     dangling = [l for l in inventory.links if l.source not in ids or l.target not in ids]
     assert dangling == []
+
+
+def test_inventory_is_the_same_at_any_parallelism_and_imports_find_their_siblings(tmp_path):
+    import json
+
+    for i in range(12):
+        pkg = tmp_path / f"pkg{i}"
+        pkg.mkdir()
+        (pkg / "utils.py").write_text("def f():\n    return 1\n" + "# pad\n" * 40_000)
+        (pkg / "train.py").write_text("import utils\nif __name__ == '__main__':\n    utils.f()\n")
+        (pkg / "requirements.txt").write_text(f"torch==2.{i}.0\n")
+    runs = [json.dumps(assess(tmp_path, jobs=jobs).inventory.to_dict(), sort_keys=True) for jobs in (1, 2, 3)]
+    assert runs[0] == runs[1] == runs[2]
+    inv = assess(tmp_path, jobs=2).inventory
+    assert linked(inv, "entry-point:pkg5/train.py", "imports", "module:pkg5/utils.py")

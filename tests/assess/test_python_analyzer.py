@@ -152,3 +152,14 @@ def test_messages_for_people_are_not_ties():
     lines = {line for line, _ in found(code)}
     assert 4 in lines and 9 in lines  # used: a comparison and a default value
     assert not lines & {5, 6, 7, 8}
+
+
+def test_suppressions_above_and_on_a_line_both_hold_and_prefixes_work():
+    code = ("import torch\n"
+            "# homeport: ignore[ACC005] timing only\n"
+            "torch.cuda.synchronize(); x = 's3://b/k'  # homeport: ignore[CLD] test fixture\n"
+            "y = 'cuda'  # homeport: ignore[ACC] whole pack\n")
+    result = analyze_snippet(code, "t.py")
+    assert result.findings == []
+    reasons = {s.finding.rule: s.reason for s in result.suppressed}
+    assert reasons["ACC005"] == "timing only; test fixture" and reasons["ACC001"] == "whole pack"

@@ -395,3 +395,41 @@ def test_terminal_report_with_markup_like_file_names(capsys, tmp_path):
     (tmp_path / "a[" / "link.py").symlink_to("x].py")
     code = main(["assess", str(tmp_path)])
     assert code == 0 and "internal error" not in capsys.readouterr().err
+
+
+def test_terraform_variables_never_block_on_a_fifo_nor_follow_links(tmp_path):
+    import os
+
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "secret.tf").write_text('variable "region" {\n  default = "us-east-1"\n}\n')
+    tree = tmp_path / "tree"
+    tree.mkdir()
+    (tree / "main.tf").write_text('provider "aws" {\n  region = var.region\n}\n')
+    os.mkfifo(tree / "vars.tf")  # would hang a plain read
+    (tree / "linked.tf").symlink_to(outside / "secret.tf")
+    result = assess(tree)
+    assert not any("us-east-1" in f.message for f in result.findings)  # the value behind the link stays unread
+    assert {s.path for s in result.skipped} >= {"vars.tf", "linked.tf"}
+
+
+def test_a_killed_worker_costs_nothing(tmp_path, monkeypatch):
+    """A worker killed by the system (out of memory, a signal): its files are analyzed again here."""
+    import os
+
+    from homeport.assess import engine
+
+    for i in range(40):
+        (tmp_path / f"m{i}.py").write_text("import torch\nx = torch.zeros(1).cuda()\n" + "# pad\n" * 20_000)
+    expected = assess(tmp_path, jobs=1)
+    parent, real = os.getpid(), engine.analyze_file
+
+    def dies_in_a_worker(candidate, codes, target):
+        if os.getpid() != parent and candidate.rel == "m7.py":
+            os._exit(1)
+        return real(candidate, codes, target)
+
+    monkeypatch.setattr(engine, "analyze_file", dies_in_a_worker)
+    result = assess(tmp_path, jobs=2)
+    assert [f.to_dict() for f in result.findings] == [f.to_dict() for f in expected.findings]
+    assert len(result.files) == 40

@@ -148,3 +148,9 @@ def test_output_to_a_device_writes_into_it_and_keeps_it(tmp_path):
     assert code == 0
     assert fifo.is_fifo()
     assert '"ACC002"' in received[0]
+
+
+def test_a_selection_that_leaves_no_rule_is_a_usage_error(tmp_path, capsys):
+    (tmp_path / "t.py").write_text("x = 1\n")
+    assert main(["assess", str(tmp_path), "--select", "ACC", "--ignore", "ACC"]) == 2
+    assert "leave no rule to run" in capsys.readouterr().err

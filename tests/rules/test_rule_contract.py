@@ -50,3 +50,18 @@ def test_broken_declarations_fail_at_import(attrs, says):
 def test_a_sound_declaration_registers():
     rule = declare()
     assert rule.summary() == "x"
+
+
+def test_declared_prefilter_literals_cover_the_examples():
+    """A rule may declare the literals its lines must hold (when none can be read off its regex);
+    every INVALID line its regex matches must then hold one, or the prefilter would hide it."""
+    import re
+
+    for code, rule in sorted(load_rules().items()):
+        if not rule.prefilter:
+            continue
+        pattern = re.compile(rule.text)
+        for example in rule.INVALID:
+            for line in example.code.splitlines():
+                if pattern.search(line):
+                    assert any(w in line.lower() for w in rule.prefilter), f"{code}: {line!r}"

@@ -7,7 +7,8 @@ import itertools
 import os
 import time
 from contextlib import contextmanager
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Callable, Iterable
 
@@ -21,7 +22,7 @@ from homeport.core.rule import Rule
 # Below this many bytes, starting worker processes costs more than it saves.
 _PARALLEL_BYTES = 2 * 1024 * 1024
 # Work goes to the pool in chunks this large: big enough to keep pickling cheap, small enough that
-# both workers finish together.
+# the workers finish close together.
 _CHUNK_BYTES, _CHUNK_FILES = 1024 * 1024, 256
 
 
@@ -40,9 +41,13 @@ def select_rules(select: Iterable[str] = (), ignore: Iterable[str] = ()) -> froz
             prefixes = sorted({code[:3] for code in registry})
             raise UsageError(f"no rule matches {prefix!r}", expected=f"a rule code or prefix: {', '.join(prefixes)}",
                              hint="run `homeport rules list` to see every code")
-    return frozenset(code for code in registry
-                     if (not select or any(code.startswith(p) for p in select))
-                     and not any(code.startswith(p) for p in ignore))
+    codes = frozenset(code for code in registry
+                      if (not select or any(code.startswith(p) for p in select))
+                      and not any(code.startswith(p) for p in ignore))
+    if not codes:
+        raise UsageError("--select and --ignore leave no rule to run", got=f"select {select}, ignore {ignore}",
+                         hint="ignore less, or select more")
+    return codes
 
 
 def assess(path: str | os.PathLike, *, target: Target | str = Target.PORTABLE, select: Iterable[str] = (),
@@ -106,20 +111,23 @@ def _analyze_all(candidates: Iterable[Candidate], codes, target, jobs, progress)
     out: list[FileResult] = []
     submitted = 0
     with ProcessPoolExecutor(max_workers=jobs) as pool:
-        futures = []
+        chunks: list[tuple[list[Candidate], Future]] = []
         batch, batch_bytes = [], 0
         for candidate in itertools.chain(pending, stream):
             batch.append(candidate)
             batch_bytes += candidate.size
             if batch_bytes >= _CHUNK_BYTES or len(batch) >= _CHUNK_FILES:
-                futures.append(pool.submit(_analyze_chunk, batch, codes, target))
+                chunks.append((batch, pool.submit(_analyze_chunk, batch, codes, target)))
                 submitted += len(batch)
                 batch, batch_bytes = [], 0
         if batch:
-            futures.append(pool.submit(_analyze_chunk, batch, codes, target))
+            chunks.append((batch, pool.submit(_analyze_chunk, batch, codes, target)))
             submitted += len(batch)
-        for future in as_completed(futures):
-            out.extend(future.result())
+        for chunk, future in chunks:  # in submission order: the same tree gives the same report
+            try:
+                out.extend(future.result())
+            except BrokenProcessPool:  # a worker was killed (out of memory, a signal): redo its share here
+                out.extend(_analyze_chunk(chunk, codes, target))
             if progress:
                 progress(len(out), submitted)
     return out

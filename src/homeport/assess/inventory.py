@@ -90,7 +90,10 @@ def _service(inv, node, service, where: str, relation: str) -> None:
 
 
 def _on_import(inv, node, result, fact, ctx):
-    target = ctx.modules.get(fact.value)
+    here = PurePosixPath(result.path).parent.as_posix()
+    local = fact.value.replace(".", "/") if here == "." else f"{here}/{fact.value.replace('.', '/')}"
+    target = (ctx.modules.get(f"path:{local}.py") or ctx.modules.get(f"path:{local}/__init__.py")
+              or ctx.modules.get(fact.value))  # the module next to the importer first, as Python finds it
     if target is not None:
         inv.link(node, target, "imports")
         return
@@ -218,7 +221,8 @@ def _module_table(nodes: dict[str, str]) -> dict[str, str]:
     and "path:<file>" for relative imports."""
     table: dict[str, str] = {}
     for path, node in nodes.items():
-        parts = path[:-3].split("/")
+        parts = PurePosixPath(path).with_suffix("").as_posix().split("/") if path.endswith((".py", ".pyi")) \
+            else path.split("/")  # a script found by its shebang: no suffix to drop
         if parts[-1] == "__init__":
             parts = parts[:-1]
         for start in range(len(parts)):

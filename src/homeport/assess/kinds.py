@@ -3,17 +3,12 @@
 from __future__ import annotations
 
 import fnmatch
+import re
 
 PYTHON, NOTEBOOK = "python", "notebook"
 REQUIREMENTS, PYPROJECT, SETUP_CFG, CONDA = "requirements", "pyproject", "setup-cfg", "conda"
 DOCKERFILE, YAML, JSON, TERRAFORM, SHELL, DOTENV = "dockerfile", "yaml", "json", "terraform", "shell", "dotenv"
 
-# Kinds whose comments start with "#" (used by suppression comments and the text analyzer).
-HASH_COMMENTS = frozenset({PYTHON, REQUIREMENTS, PYPROJECT, SETUP_CFG, CONDA, DOCKERFILE, YAML, TERRAFORM,
-                           SHELL, DOTENV})
-ALL_TEXT = frozenset({REQUIREMENTS, PYPROJECT, SETUP_CFG, CONDA, DOCKERFILE, YAML, JSON, TERRAFORM, SHELL,
-                      DOTENV})
-CONFIG = frozenset({YAML, JSON, DOTENV})  # files that set values: env, regions, images, resources
 
 # Order matters: the first pattern that matches the lower-cased file name wins.
 _BY_NAME: tuple[tuple[str, str], ...] = (
@@ -29,7 +24,7 @@ _BY_NAME: tuple[tuple[str, str], ...] = (
     ("*.def", DOCKERFILE),  # Apptainer/Singularity definitions: `From:` a base image, `%post` shell
     ("*.yaml", YAML), ("*.yml", YAML), ("*.yaml.*", YAML), ("*.yml.*", YAML),
     ("*.json", JSON),
-    ("*.tf", TERRAFORM), ("*.tfvars", TERRAFORM), ("*.tf.json", JSON), ("*.tfvars.*", TERRAFORM),
+    ("*.tf", TERRAFORM), ("*.tfvars", TERRAFORM), ("*.tfvars.*", TERRAFORM),
     ("*.sh", SHELL), ("*.bash", SHELL), ("*.zsh", SHELL), ("*.sbatch", SHELL), ("*.slurm", SHELL),
     (".env", DOTENV), ("*.env", DOTENV), (".env.*", DOTENV),
 )
@@ -43,6 +38,6 @@ def kind_of(name: str, first_line: bytes = b"") -> str | None:
     if "." not in lower and first_line.startswith(b"#!"):
         if b"python" in first_line:
             return PYTHON
-        if any(sh in first_line for sh in (b"sh", b"bash", b"zsh")):
+        if re.search(rb"\b(?:ba|z|k)?sh\b", first_line):
             return SHELL
     return None

@@ -25,11 +25,20 @@ def parse_suppressions(lines: list[str]) -> dict[int, tuple[frozenset[str], str]
         codes = frozenset(c.strip().upper() for c in raw.split(",") if c.strip()) if raw else frozenset({ALL})
         entry = (codes, match.group("reason").strip())
         before = line[: match.start()].strip()
-        found[number] = entry
+        _merge(found, number, entry)
         if not before:  # a comment line on its own covers the next line too
-            found[number + 1] = entry
+            _merge(found, number + 1, entry)
     return found
 
 
+def _merge(found: dict, number: int, entry: tuple[frozenset[str], str]) -> None:
+    """A line covered by the comment above it and by its own comment: both hold."""
+    if number in found:
+        codes, reason = found[number]
+        entry = (codes | entry[0], "; ".join(r for r in (reason, entry[1]) if r))
+    found[number] = entry
+
+
 def covers(entry: tuple[frozenset[str], str] | None, code: str) -> bool:
-    return entry is not None and (ALL in entry[0] or code in entry[0])
+    """`ignore[ACC]` covers every ACC rule, as `--ignore ACC` does."""
+    return entry is not None and (ALL in entry[0] or any(code.startswith(c) for c in entry[0]))

@@ -7,9 +7,9 @@ see is a provider or resource whose region comes from a variable (checkov #622, 
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 from pathlib import Path
 
+from homeport.assess.discovery import read_bytes
 from homeport.assess.index import RuleIndex
 from homeport.assess.reporter import Reporter
 from homeport.core.inventory import Fact
@@ -21,25 +21,27 @@ _DEFAULT = re.compile(r'^\s*default\s*=\s*"([^"]*)"', re.M)
 _ASSIGN = re.compile(r'^\s*([A-Za-z0-9_-]+)\s*=\s*"([^"]*)"', re.M)
 
 
-@lru_cache(maxsize=256)
 def variables(directory: Path) -> dict[str, tuple[str, str]]:
-    """name -> (value, where it was set), defaults first, then *.tfvars (which win, as in terraform)."""
+    """name -> (value, where it was set): defaults, then .tfvars files in Terraform's order of
+    precedence (other *.tfvars, terraform.tfvars, then *.auto.tfvars, each later one winning)."""
     values: dict[str, tuple[str, str]] = {}
     for tf in sorted(directory.glob("*.tf")):
-        text = _read(tf)
-        for name, body in _VAR_BLOCK.findall(text):
+        for name, body in _VAR_BLOCK.findall(_read(tf)):
             default = _DEFAULT.search(body)
             if default:
                 values[name] = (default.group(1), f"{tf.name} default")
-    for tfvars in sorted([*directory.glob("*.tfvars"), *directory.glob("*.auto.tfvars")]):
-        for name, value in _ASSIGN.findall(_read(tfvars)):
-            values[name] = (value, tfvars.name)
+    tfvars = sorted(directory.glob("*.tfvars"), key=lambda p: (p.name.endswith(".auto.tfvars"),
+                                                                 p.name == "terraform.tfvars", p.name))
+    for path in tfvars:
+        for name, value in _ASSIGN.findall(_read(path)):
+            values[name] = (value, path.name)
     return values
 
 
 def _read(path: Path) -> str:
+    """Like discovery: regular files only, never through a link, never blocking on a FIFO."""
     try:
-        return path.read_text(encoding="utf-8", errors="replace")
+        return read_bytes(path).decode("utf-8", errors="replace")
     except OSError:
         return ""
 

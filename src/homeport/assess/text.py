@@ -185,7 +185,7 @@ _INSTALL = re.compile(r"\b(?:(?:pip(?:[\d.]*|\$\{?\w+\}?)|uv\s+pip|python[\d.]*\
                       r"|(?P<system>apt-get|apt|yum|dnf|microdnf))\s+(?:-\S+\s+)*(?:install|remove|purge)"
                       r"|(?P<apk>apk)\s+add)\b")
 _OPTS_WITH_VALUE = {"-r", "--requirement", "-c", "--constraint", "-i", "--index-url", "--extra-index-url",
-                    "-f", "--find-links", "--target", "-t", "--prefix", "-n", "--name", "-p", "--prefix",
+                    "-f", "--find-links", "--target", "-t", "--prefix", "-n", "--name", "-p",
                     "--trusted-host", "--root", "--platform", "--python-version"}
 
 

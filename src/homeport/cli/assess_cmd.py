@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import argparse
 import os
-
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -32,14 +32,8 @@ def add_parser(sub) -> None:
                    help="exit 1 when a finding has this severity or higher (default: blocker)")
     p.add_argument("-j", "--jobs", type=int, default=None, help="worker processes (default: one per core)")
     p.add_argument("-q", "--quiet", action="store_true", help="terminal format: hide info findings")
-    p.add_argument("--debug", action="store_true", help=argparse_suppress())
+    p.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
     p.set_defaults(run=run)
-
-
-def argparse_suppress():
-    import argparse
-
-    return argparse.SUPPRESS
 
 
 def _check(args) -> None:
@@ -51,7 +45,8 @@ def _check(args) -> None:
         raise UsageError(f"unknown format {args.format!r}", expected=", ".join(FORMATS),
                          hint="fix --format or the HOMEPORT_FORMAT variable")
     if args.jobs is not None and args.jobs < 1:
-        raise UsageError("--jobs must be at least 1", got=str(args.jobs))
+        raise UsageError("--jobs must be at least 1", expected="an integer >= 1", got=str(args.jobs),
+                         hint="leave -j out to use one worker per core")
 
 
 def run(args) -> int:
