@@ -163,3 +163,15 @@ def test_suppressions_above_and_on_a_line_both_hold_and_prefixes_work():
     assert result.findings == []
     reasons = {s.finding.rule: s.reason for s in result.suppressed}
     assert reasons["ACC005"] == "timing only; test fixture" and reasons["ACC001"] == "whole pack"
+
+
+def test_notebook_cells_without_line_layout_keep_every_finding_and_their_own_suppressions():
+    import json
+
+    cells = [{"cell_type": "code", "source": "import torch\ntorch.cuda.synchronize()\n"},
+             {"cell_type": "code", "source": "torch.cuda.synchronize()\n"},
+             {"cell_type": "code", "source": "x = 'cuda'  # homeport: ignore[ACC001] demo cell\n"}]
+    text = json.dumps({"cells": cells, "metadata": {}, "nbformat": 4, "nbformat_minor": 5})  # one line
+    result = analyze_snippet(text, "nb.ipynb")
+    assert [f.rule for f in result.findings].count("ACC005") == 2  # one per cell, not merged
+    assert [(s.finding.rule, s.reason) for s in result.suppressed] == [("ACC001", "demo cell")]

@@ -180,14 +180,17 @@ def _analyze_notebook(result: FileResult, text: str, index: RuleIndex, reporter:
                   and lines[start].rstrip().endswith("[") and start + len(raw) < len(lines)
                   and all(lines[start + 1 + i].lstrip().startswith('"') for i in range(len(raw))))
         offset = start + 1 if mapped else 0
+        # an unmapped cell counts its own lines: its own reporter (duplicates, suppressions) on its own text
+        cell_reporter = reporter if mapped else Reporter(result, cell_lines, reporter.target,
+                                                         suppressions="homeport:" in "".join(raw))
         counts = len(result.findings), len(result.suppressed), len(result.facts)
         shell = [line if _MAGIC.match(line) else "" for line in cell_lines]
         python = "\n".join("" if _MAGIC.match(line) else line for line in cell_lines)
-        analyze_python(result, python, index, reporter, line_offset=offset, aliases=aliases)
+        analyze_python(result, python, index, cell_reporter, line_offset=offset, aliases=aliases)
         if result.skipped is not None:  # one bad cell: say so, keep the others
             result.partial.append(Skipped(where, result.skipped.reason))
             result.skipped = None
-        analyze_lines(result, [s.lstrip().lstrip("%!") for s in shell], K.SHELL, index, reporter,
+        analyze_lines(result, [s.lstrip().lstrip("%!") for s in shell], K.SHELL, index, cell_reporter,
                       line_offset=offset)
         if not mapped:
             _pin_to_line(result, counts, (start or 0) + 1, lines, cell_lines)
