@@ -24,7 +24,8 @@ def add_parser(sub) -> None:
     p.add_argument("-t", "--target", choices=[t.value for t in Target],
                    default=os.environ.get("HOMEPORT_TARGET", "portable"),
                    help="where the pipeline is going; severities depend on it (default: portable = any non-NVIDIA)")
-    p.add_argument("-f", "--format", choices=FORMATS, default=os.environ.get("HOMEPORT_FORMAT", "terminal"))
+    p.add_argument("-f", "--format", choices=FORMATS, default=os.environ.get("HOMEPORT_FORMAT", "terminal"),
+                   help="report format (default: terminal, or HOMEPORT_FORMAT); json, sarif and markdown for files")
     p.add_argument("-o", "--output", help="write the report to this file instead of standard output")
     p.add_argument("--select", default="", help="only these rule codes or prefixes, comma-separated (ACC,CLD001)")
     p.add_argument("--ignore", default="", help="skip these rule codes or prefixes, comma-separated")
