@@ -15,6 +15,7 @@ from typing import Callable, Iterable
 from homeport.assess.analyze import analyze_file
 from homeport.assess.discovery import Candidate, iter_candidates
 from homeport.assess.index import build_index
+from homeport.assess.inventory import build_inventory
 from homeport.core.errors import UsageError
 from homeport.core.model import Assessment, FileResult, Target
 from homeport.core.rule import Rule
@@ -69,8 +70,6 @@ def assess(path: str | os.PathLike, *, target: Target | str = Target.PORTABLE, s
 
 def _assemble(root: Path, target: Target, codes, results: list[FileResult], skipped: list,
               started: float) -> Assessment:
-    from homeport.assess.inventory import build_inventory
-
     findings = sorted((f for r in results for f in r.findings),
                       key=lambda f: (f.location.path, f.location.line, f.location.column, f.rule))
     for result in results:

@@ -11,6 +11,7 @@ import ast
 import io
 import re
 import tokenize
+from typing import Sequence
 
 from homeport.assess.index import RuleIndex
 from homeport.assess.reporter import Reporter
@@ -73,9 +74,9 @@ def decode_python(data: bytes) -> str:
 
 def analyze_python(result: FileResult, source: str, index: RuleIndex, reporter: Reporter,
                    line_offset: int = 0, aliases: dict[str, str] | None = None,
-                   lines: list[str] | None = None) -> None:
+                   lines: Sequence[str] | None = None) -> None:
     """Analyze `source`; `line_offset` shifts reported lines (notebook cells), `aliases` carries the
-    imports of earlier cells."""
+    imports of earlier cells, `lines` are the source's lines when the caller has them already."""
     try:
         tree = ast.parse(source)
     except SyntaxError as exc:
@@ -89,16 +90,16 @@ def analyze_python(result: FileResult, source: str, index: RuleIndex, reporter: 
         result.skipped = Skipped(result.path, f"could not be parsed: {type(exc).__name__}: {exc}")
         return
     try:
-        _Walker(result, source if lines is None else lines, index, reporter, line_offset, aliases).walk(tree)
+        _Walker(result, Lines(source) if lines is None else lines, index, reporter, line_offset, aliases).walk(tree)
     except RecursionError:
         result.skipped = Skipped(result.path, "expressions nested too deeply to analyze")
 
 
 class _Walker:
-    def __init__(self, result, source, index, reporter, line_offset, aliases):
+    def __init__(self, result, lines, index, reporter, line_offset, aliases):
         self.result, self.index, self.reporter = result, index, reporter
         self.offset = line_offset
-        self.lines = Lines(source) if isinstance(source, str) else source  # or the caller's lines
+        self.lines = lines
         self.aliases: dict[str, str] = {} if aliases is None else aliases  # local name -> qualified name
         self._bound: set[str] = set()  # names bound to an SDK handle by assignment (see _bind)
         self._prose: set[int] = set()  # ids of string nodes that are messages for people (see _mark_prose)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import Enum
 
+from homeport.core.inventory import Inventory
+
 
 class Category(str, Enum):
     ACCELERATOR = "accelerator"
@@ -138,7 +140,7 @@ class Assessment:
     findings: list[Finding]
     suppressed: list[Suppressed]
     skipped: list[Skipped]
-    inventory: "object"  # core.inventory.Inventory
+    inventory: Inventory
     seconds: float = 0.0
 
     @property
