@@ -64,14 +64,13 @@ def load_config(args: argparse.Namespace) -> dict:
 
 def setup_distributed(cfg: dict) -> tuple[int, int, int, str]:
     rt = cfg["runtime"]
-    if rt["device"] == "cuda" and not torch.cuda.is_available():
-        raise RuntimeError("config asks for device: cuda but no GPU is visible")
-    if rt["backend"] != "nccl":
-        raise ValueError(f"unsupported backend {rt['backend']!r}; the GPU fleet runs NCCL")
-
     rank = int(os.environ.get("RANK", 0))
     local_rank = int(os.environ.get("LOCAL_RANK", 0))
     world_size = int(os.environ.get("WORLD_SIZE", 1))
+    if rt["device"] == "cuda" and not torch.cuda.is_available():
+        raise RuntimeError("config asks for device: cuda but no GPU is visible")
+    if world_size > 1 and rt["backend"] != "nccl":
+        raise ValueError(f"unsupported backend {rt['backend']!r}; the GPU fleet runs NCCL")
     torch.cuda.set_device(local_rank)
     device = f"cuda:{local_rank}"
     if world_size > 1:
@@ -164,7 +163,7 @@ def main() -> None:
         raise ValueError(f"vocab_size {mcfg.vocab_size} < tokenizer vocab {enc.n_vocab}")
 
     gpt = GPT(mcfg).cuda()
-    if is_main:
+    if is_main and torch.cuda.is_available():
         props = torch.cuda.get_device_properties(local_rank)
         log.info("%s, %.0f GiB, sm_%d%d | %.1fM params | flash-attn=%s apex=%s",
                  props.name, props.total_memory / 2**30, props.major, props.minor,
@@ -201,8 +200,6 @@ def main() -> None:
 
     tokens_per_step = micro_bs * seq_len * accum * world_size
     flops_per_step = gpt.flops_per_token() * tokens_per_step
-    start_evt = torch.cuda.Event(enable_timing=True)
-    end_evt = torch.cuda.Event(enable_timing=True)
     max_steps = tcfg["max_steps"]
     train_iter = iter(train_loader)
 
@@ -214,7 +211,7 @@ def main() -> None:
         for group in optimizer.param_groups:
             group["lr"] = lr
 
-        start_evt.record()
+        step_start = time.perf_counter()
         loss_sum = torch.zeros((), device=device)
         for micro in range(accum):
             x, y = (t.to(device, non_blocking=True) for t in next(train_iter))
@@ -231,11 +228,10 @@ def main() -> None:
         scaler.step(optimizer)
         scaler.update()
         optimizer.zero_grad(set_to_none=True)
-        end_evt.record()
 
         if step % tcfg["log_interval"] == 0 or step == max_steps - 1:
             torch.cuda.synchronize()
-            step_ms = start_evt.elapsed_time(end_evt)
+            step_ms = (time.perf_counter() - step_start) * 1e3
             if world_size > 1:
                 dist.all_reduce(loss_sum, op=dist.ReduceOp.AVG)
             metrics = {

@@ -40,7 +40,7 @@ def test_components_by_kind(inventory):
 
 def test_packages_carry_versions(inventory):
     torch = inventory.components["package:torch"]
-    assert torch.details["version"].startswith("==2.3.1+cu121")
+    assert torch.details["version"].startswith("==2.7.1+cu126")
     assert "package:flash_attn" not in inventory.components  # import and dist names are normalized
 
 

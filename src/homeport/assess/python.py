@@ -103,6 +103,7 @@ class _Walker:
         self.aliases: dict[str, str] = {} if aliases is None else aliases  # local name -> qualified name
         self._bound: set[str] = set()  # names bound to an SDK handle by assignment (see _bind)
         self._prose: set[int] = set()  # ids of string nodes that are messages for people (see _mark_prose)
+        self._guarded: list[tuple[str, int, int]] = []  # (guard name, first, last line) of `if guard():` bodies
 
     # -- positions -------------------------------------------------------------------------------
     def _col(self, lineno: int, byte_col: int) -> int:
@@ -204,8 +205,13 @@ class _Walker:
                     facts.append(Fact("relimport", "." * node.level + (node.module or ""), node.lineno + self.offset,
                                       ",".join(a.name for a in node.names)))
                 continue
-            elif kind is ast.If and _is_main_guard(node.test):
-                facts.append(Fact("entry", "__main__", node.lineno + self.offset))
+            elif kind is ast.If:
+                if _is_main_guard(node.test):
+                    facts.append(Fact("entry", "__main__", node.lineno + self.offset))
+                elif type(node.test) is Call and index.guards:
+                    guard = self._qualname(node.test.func)
+                    if guard in index.guards:
+                        self._guarded.append((guard, node.body[0].lineno, node.body[-1].end_lineno or node.lineno))
             elif kind is ast.Assign:
                 self._bind(node)
             elif kind is ast.Raise and type(node.exc) is Call:
@@ -273,11 +279,21 @@ class _Walker:
         if call is None and "()." in qual + ".":
             return  # an SDK handle passed around or read (`client=client`, `blob.size`): only its calls count
         for rule in self.index.rules_for_name(qual):
+            if rule.guarded_by and self._is_guarded(rule.guarded_by, qual, node.lineno):
+                return
             message = rule.refine_call(qual, call)
             if message is not None:
                 self.report(rule, node, message.format(name=qual, instead=rule_instead(rule, qual)))
                 self.result.facts.append(Fact("use", qual, node.lineno + self.offset, rule.code))
                 return
+
+    def _is_guarded(self, guard: str, qual: str, line: int) -> bool:
+        """The check itself, or a name of the checked module inside its `if` (a cuDNN check guards
+        `torch.backends.cudnn.*`, not `torch.backends.cuda.*` written in the same block)."""
+        if qual == guard:
+            return True
+        return qual.startswith(guard.rsplit(".", 1)[0] + ".") and any(
+            g == guard and first <= line <= last for g, first, last in self._guarded)
 
     def _method(self, method: str, call: ast.Call) -> None:
         for rule in self.index.methods[method]:

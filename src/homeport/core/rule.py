@@ -61,6 +61,9 @@ class Rule:
     packages: ClassVar[tuple[str, ...]] = ()
     system_packages: ClassVar[tuple[str, ...]] = ()  # apt/yum/apk names, a namespace of their own
     requirement: ClassVar[str | None] = None
+    # A check whose `if` makes the rule's names fine inside its body (and the check itself is no
+    # finding): `if torch.backends.cudnn.is_available(): torch.backends.cudnn.benchmark = True`.
+    guarded_by: ClassVar[str | None] = None
 
     VALID: ClassVar[list[Example]] = []
     INVALID: ClassVar[list[Example]] = []

@@ -8,3 +8,7 @@ INFO, WARNING, BLOCKER = Severity.INFO, Severity.WARNING, Severity.BLOCKER
 RUNS_ON_ROCM = {Target.ROCM: INFO, Target.CUDA: INFO}
 # Only NVIDIA runs it.
 NVIDIA_ONLY = {Target.CUDA: INFO}
+
+# What `homeport port` puts at the top of a file whose new code needs the accelerator (fixed examples).
+BINDING = '_accelerator = torch.accelerator.current_accelerator() or torch.device("cpu")\n\n'
+PRELUDE = "import torch\n" + BINDING

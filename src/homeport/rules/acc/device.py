@@ -3,7 +3,7 @@
 from homeport.assess import kinds as K
 from homeport.core.model import Applicability, Category, Target
 from homeport.core.rule import Example, Rule
-from homeport.rules.acc._common import BLOCKER, INFO, RUNS_ON_ROCM, WARNING
+from homeport.rules.acc._common import BINDING, BLOCKER, INFO, PRELUDE, RUNS_ON_ROCM, WARNING
 
 
 class CudaDeviceString(Rule):
@@ -41,9 +41,11 @@ class CudaDeviceString(Rule):
     strings = r"^cuda(:[0-9{}]*)?$"
     VALID = [Example('device = torch.accelerator.current_accelerator() or torch.device("cpu")'),
              Example('print("cudaMalloc is used")'), Example('"""Runs on cuda devices."""')]
-    INVALID = [Example('x = x.to("cuda")'), Example('dev = torch.device("cuda:0")'),
+    INVALID = [Example('x = x.to("cuda")', fixed=PRELUDE + "x = x.to(_accelerator.type)"),
+               Example('import torch\ndev = torch.device("cuda:0")',
+                       fixed='import torch\n' + BINDING + 'dev = torch.device(f"{_accelerator.type}:0")'),
                Example("trainer:\n  device: cuda\n", path="config.yaml"),
-               Example('device = f"cuda:{local_rank}"')]
+               Example('device = f"cuda:{local_rank}"', fixed=PRELUDE + 'device = f"{_accelerator.type}:{local_rank}"')]
 
 
 class CudaTensorMethod(Rule):
@@ -75,7 +77,11 @@ class CudaTensorMethod(Rule):
     fix_title = "Replace `.cuda()` with `.to(device)`"
     methods = ("cuda",)
     VALID = [Example("x = x.to(device)"), Example("import torch\nok = torch.cuda")]
-    INVALID = [Example("model = model.cuda()"), Example("batch = batch.cuda(non_blocking=True)")]
+    INVALID = [Example("model = model.cuda()", fixed=PRELUDE + "model = model.to(_accelerator)"),
+               Example("batch = batch.cuda(non_blocking=True)",
+                       fixed=PRELUDE + "batch = batch.to(_accelerator, non_blocking=True)"),
+               Example("model.cuda(args.gpu)",
+                       fixed=PRELUDE + "model.to(torch.device(_accelerator.type, args.gpu))")]
 
 
 class _TorchCudaApi(Rule, abstract=True):
@@ -113,7 +119,8 @@ class CudaAvailabilityCheck(_TorchCudaApi):
                     "device_count": "`torch.accelerator.device_count()`"}
     fix_title = "Use `torch.accelerator`"
     VALID = [Example("import torch\ntorch.accelerator.is_available()")]
-    INVALID = [Example("import torch\nuse_gpu = torch.cuda.is_available()"),
+    INVALID = [Example("import torch\nuse_gpu = torch.cuda.is_available()",
+                       fixed="import torch\nuse_gpu = torch.accelerator.is_available()"),
                Example("from torch import cuda\nn = cuda.device_count()")]
 
 
@@ -145,8 +152,14 @@ class CudaDeviceSelection(_TorchCudaApi):
                     "device": "`torch.accelerator.device_index()`"}
     fix_title = "Use `torch.accelerator` device-index functions"
     VALID = [Example("import torch\ntorch.accelerator.set_device_index(0)")]
-    INVALID = [Example("import torch\ntorch.cuda.set_device(local_rank)"),
-               Example("import torch\nwith torch.cuda.device(1):\n    pass")]
+    INVALID = [Example("import torch\ntorch.cuda.set_device(local_rank)",
+                       fixed="import torch\nif torch.accelerator.is_available():\n"
+                             "    torch.accelerator.set_device_index(local_rank)"),
+               Example("import torch\nwith torch.cuda.device(1):\n    pass",
+                       fixed="import torch\nwith torch.accelerator.device_index(1):\n    pass"),
+               Example("import torch\nif torch.cuda.is_available():\n    torch.cuda.set_device(0)\n",
+                       fixed="import torch\nif torch.accelerator.is_available():\n"
+                             "    torch.accelerator.set_device_index(0)\n")]
 
 
 class CudaSynchronize(_TorchCudaApi):
@@ -176,7 +189,8 @@ class CudaSynchronize(_TorchCudaApi):
     replacements = {"synchronize": "`torch.accelerator.synchronize()`"}
     fix_title = "Use `torch.accelerator.synchronize()`"
     VALID = [Example("import torch\ntorch.accelerator.synchronize()")]
-    INVALID = [Example("import torch\ntorch.cuda.synchronize()")]
+    INVALID = [Example("import torch\ntorch.cuda.synchronize()",
+                       fixed="import torch\nif torch.accelerator.is_available():\n    torch.accelerator.synchronize()")]
 
 
 class CudaMemoryApi(_TorchCudaApi):
@@ -214,8 +228,11 @@ class CudaMemoryApi(_TorchCudaApi):
     message = "`{name}` is CUDA-only; use `torch.accelerator` memory functions (torch >= 2.9) or `torch.get_device_module()`"
     fix_title = "Use `torch.accelerator` memory functions"
     VALID = [Example("import torch\ntorch.accelerator.memory_allocated()")]
-    INVALID = [Example("import torch\nprint(torch.cuda.max_memory_allocated() / 2**30)"),
-               Example("import torch as th\nth.cuda.empty_cache()")]
+    INVALID = [Example("import torch\nprint(torch.cuda.max_memory_allocated() / 2**30)",
+                       fixed="import torch\nprint((torch.accelerator.max_memory_allocated() "
+                             "if torch.accelerator.is_available() else 0) / 2**30)"),
+               Example("import torch as th\nth.cuda.empty_cache()",
+                       fixed="import torch as th\nif th.accelerator.is_available():\n    th.accelerator.empty_cache()")]
 
 
 class CudaRngApi(_TorchCudaApi):
@@ -250,7 +267,10 @@ class CudaRngApi(_TorchCudaApi):
     message = "`{name}` seeds or reads CUDA's generator only; use `torch.manual_seed()` / `torch.get_device_module()`"
     fix_title = "Use `torch.manual_seed`"
     VALID = [Example("import torch\ntorch.manual_seed(0)")]
-    INVALID = [Example("import torch\ntorch.cuda.manual_seed_all(1337)")]
+    INVALID = [Example("import torch\ntorch.cuda.manual_seed_all(1337)", fixed="import torch\ntorch.manual_seed(1337)"),
+               Example("import torch\nstate = torch.cuda.get_rng_state()",
+                       fixed="import torch\n" + BINDING + "state = (torch.get_device_module(_accelerator).get_rng_state() "
+                             "if torch.accelerator.is_available() else torch.get_rng_state())")]
 
 
 class CudaDeviceProperties(_TorchCudaApi):
@@ -285,7 +305,9 @@ class CudaDeviceProperties(_TorchCudaApi):
     fix_title = "Use `torch.get_device_module()` or a feature probe"
     fix_applicability = Applicability.UNSAFE
     VALID = [Example("import torch\nname = torch.get_device_module().get_device_name()")]
-    INVALID = [Example("import torch\nmajor, minor = torch.cuda.get_device_capability()"),
+    INVALID = [Example("import torch\nmajor, minor = torch.cuda.get_device_capability()",
+                       fixed="import torch\n" + BINDING
+                             + "major, minor = torch.get_device_module(_accelerator).get_device_capability()"),
                Example("import torch\nprint(torch.version.cuda)")]
 
 
@@ -320,7 +342,8 @@ class CudaEventStream(_TorchCudaApi):
                     "set_stream": "`torch.accelerator.set_stream()`", "stream": "`torch.accelerator.set_stream()`"}
     fix_title = "Use the generic `torch.Event` / `torch.Stream`"
     VALID = [Example("import torch\nstart = torch.Event(enable_timing=True)")]
-    INVALID = [Example("import torch\nstart = torch.cuda.Event(enable_timing=True)"),
+    INVALID = [Example("import torch\nstart = torch.cuda.Event(enable_timing=True)",
+                       fixed="import torch\nstart = torch.Event(enable_timing=True)"),
                Example("import torch\ns = torch.cuda.Stream()\nwith torch.cuda.stream(s):\n    pass")]
 
 
@@ -422,7 +445,7 @@ class CudaTensorCheck(Rule):
     fix_title = "Test `x.device.type`"
     attributes = ("is_cuda",)
     VALID = [Example("on_device = x.device.type != 'cpu'")]
-    INVALID = [Example("if x.is_cuda:\n    pass")]
+    INVALID = [Example("if x.is_cuda:\n    pass", fixed=PRELUDE + "if x.device.type == _accelerator.type:\n    pass")]
 
 
 class TorchCudaApi(_TorchCudaApi):

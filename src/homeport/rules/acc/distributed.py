@@ -3,7 +3,7 @@
 from homeport.assess import kinds as K
 from homeport.core.model import Category
 from homeport.core.rule import Example, Rule
-from homeport.rules.acc._common import BLOCKER, RUNS_ON_ROCM, WARNING
+from homeport.rules.acc._common import BINDING, BLOCKER, PRELUDE, RUNS_ON_ROCM, WARNING
 
 
 class NcclBackend(Rule):
@@ -45,8 +45,12 @@ class NcclBackend(Rule):
     text_kinds = frozenset({K.YAML, K.JSON, K.SHELL, K.DOCKERFILE, K.DOTENV})
     VALID = [Example("import torch.distributed as dist\ndist.init_process_group(dist.get_default_backend_for_device(d))"),
              Example("distributed:\n  backend: gloo\n", path="config.yaml")]
-    INVALID = [Example('import torch.distributed as dist\ndist.init_process_group(backend="nccl")'),
-               Example('if args.backend == "nccl":\n    pass'),
+    INVALID = [Example('import torch.distributed as dist\ndist.init_process_group(backend="nccl")',
+                       fixed="import torch.distributed as dist\n" + PRELUDE
+                             + "dist.init_process_group(backend=dist.get_default_backend_for_device(_accelerator))"),
+               Example('if args.backend == "nccl":\n    pass',
+                       fixed=PRELUDE + "if args.backend == torch.distributed.get_default_backend_for_device(_accelerator):"
+                             "\n    pass"),
                Example("distributed:\n  backend: nccl\n", path="config.yaml"),
                Example("torchrun train.py --dist-backend nccl\n", path="run.sh")]
 
@@ -81,6 +85,9 @@ class PinMemoryDevice(Rule):
     fix_title = "Drop `pin_memory_device`"
     keywords = ("pin_memory_device",)
     VALID = [Example("loader = DataLoader(ds, pin_memory=True)")]
-    INVALID = [Example("loader = DataLoader(ds, pin_memory=True, pin_memory_device='cuda:0')")]
+    INVALID = [Example("loader = DataLoader(ds, pin_memory=True, pin_memory_device='cuda:0')",
+                       fixed="loader = DataLoader(ds, pin_memory=True)"),
+               Example("loader = DataLoader(ds, pin_memory_device='cuda', pin_memory=True,\n    num_workers=4)",
+                       fixed="loader = DataLoader(ds, pin_memory=True,\n    num_workers=4)")]
 
 

@@ -2,7 +2,7 @@
 
 from homeport.core.model import Applicability, Category
 from homeport.core.rule import Example, Rule
-from homeport.rules.acc._common import BLOCKER, RUNS_ON_ROCM, WARNING
+from homeport.rules.acc._common import BINDING, BLOCKER, PRELUDE, RUNS_ON_ROCM, WARNING
 
 
 class CudaAmp(Rule):
@@ -38,8 +38,10 @@ class CudaAmp(Rule):
     message = "`{name}` is the CUDA-only (and deprecated) AMP API; use `torch.autocast` / `torch.amp.GradScaler` with the device type"
     fix_title = "Use `torch.amp` with the device type"
     VALID = [Example("import torch\nwith torch.autocast('cpu', dtype=torch.bfloat16):\n    pass")]
-    INVALID = [Example("import torch\nscaler = torch.cuda.amp.GradScaler(enabled=True)"),
-               Example("from torch.cuda.amp import autocast\nwith autocast():\n    pass")]
+    INVALID = [Example("import torch\nscaler = torch.cuda.amp.GradScaler(enabled=True)",
+                       fixed="import torch\n" + BINDING + "scaler = torch.amp.GradScaler(_accelerator.type, enabled=True)"),
+               Example("from torch.cuda.amp import autocast\nwith autocast():\n    pass",
+                       fixed=PRELUDE + "with torch.autocast(_accelerator.type):\n    pass")]
 
 
 class CudnnFlags(Rule):
@@ -70,10 +72,14 @@ class CudnnFlags(Rule):
     category = Category.ACCELERATOR
     severity, on = WARNING, RUNS_ON_ROCM
     names = ("torch.backends.cudnn",)
+    guarded_by = "torch.backends.cudnn.is_available"
     message = "`{name}` only affects cuDNN; guard it with `torch.backends.cudnn.is_available()` and use `torch.use_deterministic_algorithms()` for determinism"
     fix_title = "Guard cuDNN flags"
-    VALID = [Example("import torch\ntorch.use_deterministic_algorithms(True)")]
-    INVALID = [Example("import torch\ntorch.backends.cudnn.benchmark = True")]
+    VALID = [Example("import torch\ntorch.use_deterministic_algorithms(True)"),
+             Example("import torch\nif torch.backends.cudnn.is_available():\n    torch.backends.cudnn.benchmark = True\n")]
+    INVALID = [Example("import torch\ntorch.backends.cudnn.benchmark = True",
+                       fixed="import torch\nif torch.backends.cudnn.is_available():\n    torch.backends.cudnn.benchmark = True"),
+               Example("import torch\nif use_gpu:\n    torch.backends.cudnn.benchmark = True\n")]
 
 
 class Tf32Flags(Rule):
@@ -103,10 +109,13 @@ class Tf32Flags(Rule):
     category = Category.ACCELERATOR
     severity, on = WARNING, RUNS_ON_ROCM
     names = ("torch.backends.cuda", "torch.backends.cudnn.allow_tf32")
+    guarded_by = "torch.backends.cudnn.is_available"
     message = "`{name}` is an NVIDIA math-mode switch; use `torch.set_float32_matmul_precision()`"
     fix_title = "Use `torch.set_float32_matmul_precision`"
     fix_applicability = Applicability.UNSAFE
     VALID = [Example("import torch\ntorch.set_float32_matmul_precision('high')")]
-    INVALID = [Example("import torch\ntorch.backends.cuda.matmul.allow_tf32 = True"),
-               Example("import torch\ntorch.backends.cudnn.allow_tf32 = True")]
+    INVALID = [Example("import torch\ntorch.backends.cuda.matmul.allow_tf32 = True",
+                       fixed='import torch\ntorch.set_float32_matmul_precision("high")'),
+               Example("import torch\ntorch.backends.cudnn.allow_tf32 = True",
+                       fixed="import torch\nif torch.backends.cudnn.is_available():\n    torch.backends.cudnn.allow_tf32 = True")]
 

@@ -1,0 +1,191 @@
+"""`homeport port` as a library: assess the tree, rewrite the files that carry fixable findings, then
+re-run the detector on every rewritten file, so the figures count what is really gone."""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import tokenize
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import libcst as cst
+
+from homeport.assess import kinds as K
+from homeport.assess.analyze import analyze_bytes
+from homeport.assess.discovery import Candidate
+from homeport.assess.engine import assess, load_rules
+from homeport.catalog.libraries import libraries
+from homeport.core.errors import UsageError
+from homeport.core.model import Applicability, Category, Finding, Skipped, Target
+from homeport.core.rule import Rule
+from homeport.port.changes import Change, FilePort, Kind, Status
+from homeport.port.codemod import Options, port_python
+from homeport.port.fixers.base import FIXERS, show, version
+
+PORTED = (Category.ACCELERATOR, Category.DEPENDENCY)  # what porting the code is about
+ASSUMED_TORCH = (2, 6)  # when nothing bounds torch: the first release with torch.accelerator
+
+
+@dataclass
+class PortResult:
+    root: Path
+    options: Options
+    torch_floor: str  # where options.min_torch came from, in words
+    files: list[FilePort] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
+
+    @property
+    def changes(self) -> list[Change]:
+        return [c for f in self.files for c in f.changes]
+
+    @property
+    def changed(self) -> list[FilePort]:
+        return [f for f in self.files if f.changed]
+
+    def totals(self) -> dict:
+        return summarize(self.files)
+
+
+def summarize(files: list[FilePort]) -> dict:
+    before = sum(f.flagged_before for f in files)
+    after = sum(f.flagged_after for f in files)
+    lines_before = sum(f.lines_before for f in files)
+    lines_after = sum(f.lines_after for f in files)
+    by_status = defaultdict(int)
+    for f in files:
+        for c in f.changes:
+            by_status[c.status.value] += 1
+    return {"files": len(files), "files_changed": sum(f.changed for f in files),
+            "references_before": before, "references_converted": max(0, before - after), "references_left": after,
+            "flagged_lines": lines_before, "flagged_lines_migrated": max(0, lines_before - lines_after),
+            "share_migrated": round((lines_before - lines_after) / lines_before, 4) if lines_before else 1.0,
+            "changes": dict(sorted(by_status.items()))}
+
+
+def port(path: str | os.PathLike, *, target: Target | str = Target.PORTABLE, min_torch: str | None = None,
+         unsafe: bool = False, progress: Callable[[int, int], None] | None = None) -> PortResult:
+    """Port the tree at `path` in memory: nothing is written (see port/apply.py for that)."""
+    target = Target(target)
+    load_rules()
+    assessment = assess(path, target=target)
+    root = Path(assessment.root)
+    floor, said = _torch_floor(assessment, min_torch)
+    options = Options(target=target, min_torch=floor, unsafe=unsafe)
+    result = PortResult(root, options, said, skipped=list(assessment.skipped))
+    by_path: dict[str, list[Finding]] = defaultdict(list)
+    for finding in assessment.findings:
+        if finding.category in PORTED:
+            by_path[finding.location.path].append(finding)
+    kinds = {r.path: r.kind for r in assessment.files}
+    for done, (rel, findings) in enumerate(sorted(by_path.items()), start=1):
+        result.files.append(port_file(root, rel, kinds.get(rel, ""), findings, options))
+        if progress:
+            progress(done, len(by_path))
+    return result
+
+
+def port_file(root: Path, rel: str, kind: str, findings: list[Finding], options: Options) -> FilePort:
+    """One file: rewrite it if an analyzer for its kind can, then log what stays."""
+    path = root / rel
+    data = path.read_bytes() if path.is_file() else b""
+    ported = FilePort(rel, data, data)
+    try:
+        encoding = tokenize.detect_encoding(io.BytesIO(data).readline)[0] if kind == K.PYTHON else "utf-8"
+        text, ported.changes = rewrite(rel, kind, data.decode(encoding), findings, options)
+        ported.after = text.encode(encoding)
+    except NotRewritten as why:
+        ported.skipped = str(why)
+    except cst.ParserSyntaxError as exc:
+        ported.skipped = f"not valid Python for libcst (line {exc.raw_line}): {exc.message}; left unchanged"
+    except (UnicodeError, SyntaxError, ValueError) as exc:
+        ported.skipped = f"could not be rewritten ({type(exc).__name__}: {exc}); left unchanged"
+    if ported.skipped:
+        ported.after = data
+        ported.changes = []
+    _count(ported, kind, findings, options.target)
+    ported.changes += _not_covered(rel, findings, ported.changes, ported.skipped)
+    ported.changes.sort(key=lambda c: (c.line, c.rule))
+    return ported
+
+
+class NotRewritten(Exception):
+    """Files of this kind are reported by the port, not rewritten by it."""
+
+
+def rewrite(rel: str, kind: str, text: str, findings: list[Finding], options: Options) -> tuple[str, list[Change]]:
+    """The rewritten text of one file and its change-log entries, by the file's kind."""
+    if kind == K.PYTHON:
+        return port_python(rel, text, findings, options)
+    raise NotRewritten(f"{kind or 'files of this kind'} files are reported, not rewritten, by `homeport port`")
+
+
+def _count(ported: FilePort, kind: str, before: list[Finding], target: Target) -> None:
+    ported.flagged_before = len(before)
+    ported.lines_before = len({f.location.line for f in before})
+    if not ported.changed:
+        ported.flagged_after, ported.lines_after = ported.flagged_before, ported.lines_before
+        return
+    candidate = Candidate(Path(ported.path), ported.path, kind, len(ported.after))
+    result = analyze_bytes(ported.after, candidate, frozenset(Rule.registry), target)
+    after = [f for f in result.findings if f.category in PORTED]
+    ported.flagged_after = len(after)
+    ported.lines_after = len({f.location.line for f in after})
+
+
+def _not_covered(rel: str, findings: list[Finding], changes: list[Change], skipped: str) -> list[Change]:
+    """A change-log line for every finding no fixer looked at: what to do instead, and why."""
+    seen = {(c.line, c.rule) for c in changes}
+    out = []
+    for f in findings:
+        if (f.location.line, f.rule) in seen:
+            continue
+        seen.add((f.location.line, f.rule))
+        rule = Rule.registry[f.rule]
+        if f.rule in FIXERS and not skipped:
+            reason = "this occurrence's shape is not one the fixer rewrites; " + _route(rule)
+        else:
+            reason = skipped or _route(rule)
+        out.append(Change(rel, f.location.line, f.rule, f.snippet, "", Kind.UNSUPPORTED,
+                          rule.fix_applicability if rule.fix_title else Applicability.UNSAFE, Status.UNSUPPORTED,
+                          reason))
+    return out
+
+
+def _route(rule: type[Rule]) -> str:
+    """The recommended route for what homeport does not rewrite (custom kernels, CUDA-only libraries)."""
+    for lib in libraries():
+        if rule.code in (lib.import_code, lib.package_code):
+            return f"port by hand to: {lib.alternative}"
+    if rule.code == "ACC010":
+        return "custom CUDA kernels: prefer torch ops, torch.compile or Triton; keep the extension behind a capability check"
+    return f"port by hand: {rule.fix_title or rule.summary()}"
+
+
+_REQ_NAME = re.compile(r"[A-Za-z0-9._-]*")
+_SPEC = re.compile(r"(===|==|~=|>=|>|<=|<|!=)\s*v?(\d+)\.(\d+)")
+
+
+def _torch_floor(assessment, given: str | None) -> tuple[tuple[int, int], str]:
+    """--min-torch when given; else the lowest torch every declaration allows (the highest floor)."""
+    if given:
+        try:
+            return version(given), f"--min-torch {given}"
+        except ValueError:
+            raise UsageError(f"--min-torch {given!r} is not a version", expected="MAJOR.MINOR, e.g. 2.6",
+                             got=given, hint="pass the lowest torch version the ported code must run on") from None
+    floors = []
+    for file in assessment.files:
+        for fact in file.facts:
+            if fact.kind == "requirement" and _REQ_NAME.match(fact.value).group(0).lower() == "torch":
+                found = [(int(a), int(b)) for op, a, b in _SPEC.findall(fact.value) if op not in ("<", "<=", "!=")]
+                if found:
+                    floors.append((max(found), f"{fact.value.strip()} in {file.path}:{fact.line}"))
+    if not floors:
+        return ASSUMED_TORCH, (f"no lower bound for torch found in the requirements; assuming {show(ASSUMED_TORCH)} "
+                               "(pass --min-torch)")
+    floor, said = max(floors)
+    return floor, f"torch {said}"

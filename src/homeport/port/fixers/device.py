@@ -1,0 +1,182 @@
+"""Devices, memory, RNG, events and streams: research/portability.md section 2, rows 1-8.
+
+Every replacement is plain PyTorch: `torch.accelerator` (2.6+), `torch.get_device_module`, `torch.Event`
+and `torch.Stream`. Calls that raise without an accelerator (where the CUDA original was a no-op or
+answered zero on a CPU machine) are guarded, so the ported code still runs on the CPU.
+"""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from homeport.core.model import Target
+from homeport.port.changes import Kind
+from homeport.port.fixers.base import ATTRIBUTE, CALL, KEYWORD, METHOD, STRING, FixContext, Unfixable, code, fixer
+
+ACCELERATOR_API = (2, 6)
+
+
+def _renamed(call: cst.Call, fix: FixContext, dotted: str) -> cst.Call:
+    return call.with_changes(func=fix.ref(dotted))
+
+
+def _leaf(fix: FixContext) -> str:
+    return fix.qualname.rsplit(".", 1)[-1]
+
+
+# -- device strings and .cuda() ------------------------------------------------------------------
+@fixer("ACC001", STRING, min_torch=ACCELERATOR_API)
+def device_string(node, fix: FixContext):
+    """"cuda" -> _accelerator.type; "cuda:1" and f"cuda:{rank}" keep their index after the type."""
+    if isinstance(node, cst.SimpleString):
+        value = node.evaluated_value
+        if not isinstance(value, str):
+            raise Unfixable("a bytes literal")
+        if value == "cuda":
+            return fix.accelerator_type()
+        rest = [cst.FormattedStringText(value[len("cuda"):].replace("{", "{{").replace("}", "}}"))]
+        quote = node.quote
+    elif isinstance(node, cst.FormattedString):
+        head, *tail = node.parts
+        if not (isinstance(head, cst.FormattedStringText) and head.value.startswith("cuda")):
+            raise Unfixable("the device type is not at the start of the f-string")
+        rest = ([cst.FormattedStringText(head.value[len("cuda"):])] if head.value != "cuda" else []) + tail
+        quote = node.end
+    else:
+        raise Unfixable("a concatenated string")
+    parts = [cst.FormattedStringExpression(fix.accelerator_type()), *rest]
+    return cst.FormattedString(parts=parts, start="f" + quote, end=quote)
+
+
+def _device(index: cst.BaseExpression, fix: FixContext) -> cst.Call:
+    """torch.device(_accelerator.type, index): an index alone would mean CUDA device `index`."""
+    return cst.Call(fix.ref("torch.device"), args=[cst.Arg(fix.accelerator_type()), cst.Arg(index)])
+
+
+@fixer("ACC002", METHOD, min_torch=ACCELERATOR_API)
+def cuda_method(call: cst.Call, fix: FixContext):
+    positional = [a for a in call.args if a.keyword is None and not a.star]
+    device_kw = [a for a in call.args if a.keyword is not None and a.keyword.value == "device"]
+    rest = [a for a in call.args if a not in positional and a not in device_kw]
+    if len(positional) + len(device_kw) > 1 or any(a.star for a in call.args):
+        raise Unfixable("an unusual `.cuda()` call shape")
+    index = (positional or device_kw or [None])[0]
+    target = fix.accelerator() if index is None else _device(index.value, fix)
+    args = [cst.Arg(target), *rest]
+    args[-1] = args[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)
+    return call.with_changes(func=call.func.with_changes(attr=cst.Name("to")), args=args)
+
+
+# -- torch.cuda runtime calls --------------------------------------------------------------------
+@fixer("ACC003", CALL, min_torch=ACCELERATOR_API)
+def availability(call: cst.Call, fix: FixContext):
+    return _renamed(call, fix, f"torch.accelerator.{_leaf(fix)}")
+
+
+@fixer("ACC004", CALL, names=("torch.cuda.set_device", "torch.cuda.current_device"), min_torch=ACCELERATOR_API)
+def device_index(call: cst.Call, fix: FixContext):
+    suffix = "index" if fix.at_least(2, 7) else "idx"  # the *_idx names are 2.6's
+    name = {"set_device": "set_device_", "current_device": "current_device_"}[_leaf(fix)] + suffix
+    return fix.guard(_renamed(call, fix, f"torch.accelerator.{name}"), "None" if name.startswith("set") else "0")
+
+
+@fixer("ACC004", CALL, names=("torch.cuda.device",), min_torch=(2, 8))
+def device_context(call: cst.Call, fix: FixContext):
+    return _renamed(call, fix, "torch.accelerator.device_index")
+
+
+@fixer("ACC005", CALL, min_torch=ACCELERATOR_API)
+def synchronize(call: cst.Call, fix: FixContext):
+    return fix.guard(_renamed(call, fix, "torch.accelerator.synchronize"))
+
+
+# What each CUDA memory function is called in torch.accelerator (2.9), and what it answers on a machine
+# without an accelerator, where the CUDA original answered zero.
+_MEMORY = {
+    "empty_cache": ("empty_cache", "None"),
+    "memory_allocated": ("memory_allocated", "0"),
+    "max_memory_allocated": ("max_memory_allocated", "0"),
+    "memory_reserved": ("memory_reserved", "0"),
+    "max_memory_reserved": ("max_memory_reserved", "0"),
+    "memory_cached": ("memory_reserved", "0"),  # the deprecated alias
+    "max_memory_cached": ("max_memory_reserved", "0"),
+    "memory_stats": ("memory_stats", "{}"),
+    "reset_peak_memory_stats": ("reset_peak_memory_stats", "None"),
+    "reset_max_memory_allocated": ("reset_peak_memory_stats", "None"),
+    "reset_accumulated_memory_stats": ("reset_accumulated_memory_stats", "None"),
+}
+
+
+@fixer("ACC006", CALL, min_torch=ACCELERATOR_API)
+def memory(call: cst.Call, fix: FixContext):
+    leaf = _leaf(fix)
+    if leaf not in _MEMORY:
+        raise Unfixable(f"`torch.cuda.{leaf}` has no device-generic form; use the target's own memory controls")
+    name, fallback = _MEMORY[leaf]
+    if fix.at_least(2, 9):
+        func = fix.ref(f"torch.accelerator.{name}")
+    else:  # torch.accelerator has no memory functions before 2.9: ask the accelerator's own module
+        module = cst.Call(fix.ref("torch.get_device_module"), args=[cst.Arg(fix.accelerator())])
+        func = cst.Attribute(module, cst.Name(name))
+    return fix.guard(call.with_changes(func=func), fallback)
+
+
+# -- RNG ------------------------------------------------------------------------------------------
+@fixer("ACC007", CALL, names=("torch.cuda.manual_seed", "torch.cuda.manual_seed_all", "torch.cuda.seed",
+                              "torch.cuda.seed_all", "torch.cuda.initial_seed"), kind=Kind.SEMANTIC, unsafe=True)
+def seed(call: cst.Call, fix: FixContext):
+    """torch.manual_seed seeds every device, the CPU included: the CPU stream is reseeded too."""
+    name = {"manual_seed_all": "manual_seed", "seed_all": "seed"}.get(_leaf(fix), _leaf(fix))
+    return _renamed(call, fix, f"torch.{name}")
+
+
+@fixer("ACC007", CALL, names=("torch.cuda.get_rng_state", "torch.cuda.set_rng_state"), min_torch=ACCELERATOR_API)
+def rng_state(call: cst.Call, fix: FixContext):
+    """The accelerator's generator; on a CPU-only machine the CPU's, which is then the device's."""
+    module = cst.Call(fix.ref("torch.get_device_module"), args=[cst.Arg(fix.accelerator())])
+    on_device = call.with_changes(func=cst.Attribute(module, cst.Name(_leaf(fix))))
+    if _leaf(fix) == "get_rng_state" and call.args:
+        raise Unfixable("a device argument to get_rng_state")
+    on_cpu = call.with_changes(func=fix.ref(f"torch.{_leaf(fix)}"), args=[a for a in call.args if a.keyword is None][:1])
+    return fix.guard(on_device, code(on_cpu))
+
+
+# -- device properties (unsafe: a capability gate means something else on other hardware) ----------
+@fixer("ACC008", CALL, names=("torch.cuda.get_device_name", "torch.cuda.get_device_properties",
+                              "torch.cuda.get_device_capability", "torch.cuda.is_bf16_supported"),
+       kind=Kind.SEMANTIC, unsafe=True, min_torch=ACCELERATOR_API)
+def device_properties(call: cst.Call, fix: FixContext):
+    module = cst.Call(fix.ref("torch.get_device_module"), args=[cst.Arg(fix.accelerator())])
+    return call.with_changes(func=cst.Attribute(module, cst.Name(_leaf(fix))))
+
+
+# -- events and streams ---------------------------------------------------------------------------
+_STREAMS = {"Event": "torch.Event", "Stream": "torch.Stream", "current_stream": "torch.accelerator.current_stream",
+            "set_stream": "torch.accelerator.set_stream"}
+
+
+@fixer("ACC009", CALL, min_torch=ACCELERATOR_API)
+def events_streams(call: cst.Call, fix: FixContext):
+    leaf = _leaf(fix)
+    if leaf not in _STREAMS:
+        raise Unfixable(f"`torch.cuda.{leaf}` has no generic form; use `with stream:` on a torch.Stream")
+    if fix.target is Target.CPU:
+        raise Unfixable("the CPU backend records no events and has no streams; time with time.perf_counter() "
+                        "after torch.accelerator.synchronize()")
+    return _renamed(call, fix, _STREAMS[leaf])
+
+
+# -- tensors ----------------------------------------------------------------------------------------
+@fixer("ACC012", ATTRIBUTE, min_torch=ACCELERATOR_API)
+def is_cuda(node: cst.Attribute, fix: FixContext):
+    if node.attr.value != "is_cuda":
+        raise Unfixable("not an is_cuda read")
+    device_type = cst.Attribute(cst.Attribute(node.value, cst.Name("device")), cst.Name("type"))
+    return cst.Comparison(device_type, [cst.ComparisonTarget(cst.Equal(), fix.accelerator_type())],
+                          lpar=[cst.LeftParen()], rpar=[cst.RightParen()])
+
+
+@fixer("ACC017", KEYWORD)
+def pin_memory_device(arg: cst.Arg, fix: FixContext):
+    """Pinned memory always targets the current accelerator; the argument is deprecated."""
+    return None
