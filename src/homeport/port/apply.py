@@ -163,7 +163,7 @@ def _parse(text: str, patch_path: Path):
     current = None
     for line in _lines(text):
         if line.startswith(_HEADER + " "):
-            _, path, before, after = line.split()
+            path, before, after = line[len(_HEADER):].split()
             current = (path, before, after, [])
             files.append(current)
         elif current is not None:

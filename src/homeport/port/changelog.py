@@ -63,6 +63,8 @@ def render_text(result: PortResult, console: Console, verbose: bool = True) -> N
     table.add_row("[bold]total[/]", str(t["references_before"]), str(t["references_converted"]),
                   str(t["references_left"]), f"[bold]{t['share_migrated']:.0%}[/]")
     console.print(table)
+    for s in result.skipped:
+        console.print(f"  [dim]not ported:[/] {escape(s.path)}: {escape(s.reason)}", highlight=False)
     counts = ", ".join(f"{n} {status}" for status, n in t["changes"].items()) or "no changes"
     console.print(f"{t['files_changed']} of {t['files']} flagged files changed; call sites: {counts}", highlight=False)
 

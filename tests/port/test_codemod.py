@@ -1,0 +1,129 @@
+"""The codemod on its own: what it keeps (formatting, comments, prose, suppressions), how versions and
+targets change the replacement, and that a file it cannot parse is skipped with a reason."""
+
+from __future__ import annotations
+
+import pytest
+
+from homeport.assess.analyze import analyze_snippet
+from homeport.core.model import Target
+from homeport.port.changes import Status
+from homeport.port.codemod import Options, port_python
+
+
+def port(code: str, **options) -> tuple[str, list]:
+    findings = analyze_snippet(code, "t.py").findings
+    return port_python("t.py", code, findings, Options(**{"min_torch": (2, 13), **options}))
+
+
+def test_formatting_and_comments_outside_the_fixed_nodes_are_kept():
+    code = ("import torch  # the framework\n\n\n"
+            "def f( a ,b ):   # odd spacing stays\n"
+            "    x = torch.zeros( 3 ,\n"
+            "        device = 'cuda' )  # on the GPU\n"
+            "    return [ a,b ,x ]\n")
+    out, _ = port(code)
+    assert "def f( a ,b ):   # odd spacing stays\n" in out
+    assert "    x = torch.zeros( 3 ,\n        device = _accelerator.type )  # on the GPU\n" in out
+    assert out.startswith("import torch  # the framework\n")
+
+
+def test_the_binding_goes_after_the_docstring_and_future_imports():
+    out, _ = port('"""Doc."""\nfrom __future__ import annotations\nfrom torch import nn\n\nm = nn.Linear(1, 1).cuda()\n')
+    assert out.startswith('"""Doc."""\nfrom __future__ import annotations\nfrom torch import nn\nimport torch\n'
+                          '_accelerator = torch.accelerator.current_accelerator() or torch.device("cpu")\n\n')
+    compile(out, "t.py", "exec")
+
+
+def test_prose_and_suppressed_lines_are_left_alone():
+    code = ("import torch\n"
+            "raise SystemExit('cuda')\n"
+            "x = torch.ones(1).cuda()  # homeport: ignore[ACC002] the NVIDIA smoke test\n")
+    out, changes = port(code)
+    assert out == code and changes == []
+
+
+@pytest.mark.parametrize("floor, expected", [
+    ((2, 6), "torch.accelerator.set_device_idx(0)"),
+    ((2, 7), "torch.accelerator.set_device_index(0)"),
+])
+def test_device_index_names_follow_the_torch_floor(floor, expected):
+    out, _ = port("import torch\ntorch.cuda.set_device(0)\n", min_torch=floor)
+    assert expected in out
+
+
+@pytest.mark.parametrize("floor, expected", [
+    ((2, 6), "torch.get_device_module(_accelerator).memory_allocated()"),
+    ((2, 9), "torch.accelerator.memory_allocated()"),
+])
+def test_memory_functions_follow_the_torch_floor(floor, expected):
+    out, _ = port("import torch\nm = torch.cuda.memory_allocated()\n", min_torch=floor)
+    assert expected in out
+
+
+def test_below_the_first_accelerator_api_nothing_changes_and_the_log_says_why():
+    code = "import torch\nif torch.cuda.is_available():\n    torch.cuda.synchronize()\n"
+    out, changes = port(code, min_torch=(2, 3))
+    assert out == code
+    assert {c.status for c in changes} == {Status.LEFT}
+    assert all("needs torch >= 2.6" in c.reason and "--min-torch" in c.reason for c in changes)
+
+
+def test_unsafe_fixes_wait_for_the_flag():
+    code = "import torch\ntorch.cuda.manual_seed(0)\n"
+    out, (change,) = port(code)
+    assert out == code and change.status is Status.LEFT and "--unsafe-fixes" in change.reason
+    out, (change,) = port(code, unsafe=True)
+    assert out == "import torch\ntorch.manual_seed(0)\n" and change.status is Status.APPLIED
+
+
+def test_a_check_already_there_is_not_repeated():
+    out, _ = port("import torch\nif torch.cuda.is_available():\n    torch.cuda.synchronize()\n    torch.cuda.empty_cache()\n")
+    assert out == ("import torch\nif torch.accelerator.is_available():\n    torch.accelerator.synchronize()\n"
+                   "    torch.accelerator.empty_cache()\n")
+
+
+def test_adjacent_guards_become_one_block():
+    out, _ = port("import torch\ntorch.backends.cudnn.benchmark = True\ntorch.backends.cudnn.deterministic = False\n")
+    assert out.count("if torch.backends.cudnn.is_available():") == 1
+
+
+def test_events_have_no_cpu_form():
+    code = "import torch\ne = torch.cuda.Event(enable_timing=True)\n"
+    out, (change,) = port(code, target=Target.CPU)
+    assert out == code and change.status is Status.UNSUPPORTED and "perf_counter" in change.reason
+    out, _ = port(code, target=Target.GAUDI)
+    assert "torch.Event(enable_timing=True)" in out
+
+
+def test_an_index_never_becomes_a_bare_int():
+    out, _ = port("def f(m, rank):\n    return m.cuda(rank)\n")
+    assert "m.to(torch.device(_accelerator.type, rank))" in out
+
+
+def test_porting_twice_changes_nothing_more():
+    code = ("import torch\nfrom torch.cuda.amp import GradScaler\n"
+            "s = GradScaler()\nx = torch.zeros(1, device='cuda:0')\ntorch.cuda.synchronize()\n")
+    once, _ = port(code)
+    twice, changes = port(once)
+    assert twice == once and changes == []
+
+
+def test_crlf_line_endings_survive():
+    out, _ = port("import torch\r\nx = torch.ones(1).cuda()\r\n")
+    assert "\r\n" in out and "\n" not in out.replace("\r\n", "")
+
+
+def test_the_ported_code_runs_on_this_cpu_machine():
+    code = ("import torch\n"
+            "dev = 'cuda' if torch.cuda.is_available() else 'cpu'\n"
+            "x = torch.ones(4).cuda()\n"
+            "torch.cuda.synchronize()\n"
+            "with torch.cuda.amp.autocast(dtype=torch.bfloat16):\n"
+            "    y = (x @ x).item()\n"
+            "peak = torch.cuda.max_memory_allocated() / 2**20\n"
+            "torch.cuda.empty_cache()\n")
+    out, _ = port(code)
+    scope: dict = {}
+    exec(compile(out, "ported.py", "exec"), scope)
+    assert scope["dev"] == "cpu" and scope["y"] == 4.0 and scope["peak"] == 0
