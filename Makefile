@@ -23,7 +23,10 @@ demo: $(STAMP)
 	$(VENV)/bin/homeport assess $(EXAMPLE) -f json -o $(REPORTS)/assessment.json --fail-on never
 	$(VENV)/bin/homeport assess $(EXAMPLE) -f sarif -o $(REPORTS)/assessment.sarif --fail-on never
 	$(VENV)/bin/homeport assess $(EXAMPLE) -f markdown -o $(REPORTS)/assessment.md --fail-on never
-	@echo "reports written to $(REPORTS)/"
+	rm -rf $(REPORTS)/ported
+	$(VENV)/bin/homeport port $(EXAMPLE) --quiet --out $(REPORTS)/ported --log $(REPORTS)/port.json
+	$(VENV)/bin/homeport port $(EXAMPLE) --quiet > $(REPORTS)/port.diff 2>/dev/null
+	@echo "reports written to $(REPORTS)/ (assessment.*, port.json, port.diff, ported/)"
 
 test: $(STAMP)
 	$(PY) -m pytest

@@ -75,7 +75,9 @@ def port(path: str | os.PathLike, *, target: Target | str = Target.PORTABLE, min
     root = Path(assessment.root)
     floor, said = _torch_floor(assessment, min_torch)
     options = Options(target=target, min_torch=floor, unsafe=unsafe)
-    result = PortResult(root, options, said, skipped=list(assessment.skipped))
+    # Of what assess skipped, only the sources a port would have rewritten (a syntax error, an unreadable file)
+    skipped = [s for s in assessment.skipped if s.path.endswith((".py", ".ipynb"))]
+    result = PortResult(root, options, said, skipped=skipped)
     by_path: dict[str, list[Finding]] = defaultdict(list)
     for finding in assessment.findings:
         if finding.category in PORTED:
@@ -188,4 +190,4 @@ def _torch_floor(assessment, given: str | None) -> tuple[tuple[int, int], str]:
         return ASSUMED_TORCH, (f"no lower bound for torch found in the requirements; assuming {show(ASSUMED_TORCH)} "
                                "(pass --min-torch)")
     floor, said = max(floors)
-    return floor, f"torch {said}"
+    return floor, f"from {said}"
