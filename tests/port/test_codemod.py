@@ -127,3 +127,31 @@ def test_the_ported_code_runs_on_this_cpu_machine():
     scope: dict = {}
     exec(compile(out, "ported.py", "exec"), scope)
     assert scope["dev"] == "cpu" and scope["y"] == 4.0 and scope["peak"] == 0
+
+
+def test_init_process_group_gets_a_device_id_only_as_an_unsafe_fix():
+    code = 'import torch.distributed as dist\ndist.init_process_group(backend="nccl")\n'
+    safe, changes = port(code)
+    assert "device_id" not in safe and [c.status for c in changes] == [Status.APPLIED, Status.LEFT]
+    unsafe, _ = port(code, unsafe=True)
+    assert ('device_id=torch.device(_accelerator.type, int(os.environ.get("LOCAL_RANK", 0))) '
+            "if torch.accelerator.is_available() else None" in unsafe)
+    assert "import os\n" in unsafe
+
+
+def test_the_ported_process_group_starts_on_this_cpu_machine(tmp_path):
+    """A one-process group through torchrun's variables: gloo, and no device_id without an accelerator."""
+    import os
+    import subprocess
+    import sys
+
+    out, _ = port('import torch\nimport torch.distributed as dist\ndist.init_process_group("nccl")\n'
+                  "t = torch.ones(2)\ndist.all_reduce(t)\nprint(dist.get_backend(), t.tolist())\n"
+                  "dist.destroy_process_group()\n", unsafe=True)
+    script = tmp_path / "ddp.py"
+    script.write_text(out)
+    env = {**os.environ, "MASTER_ADDR": "127.0.0.1", "MASTER_PORT": "29517", "RANK": "0", "WORLD_SIZE": "1",
+           "LOCAL_RANK": "0"}
+    run = subprocess.run([sys.executable, str(script)], env=env, capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert run.stdout.strip() == "gloo [1.0, 1.0]"

@@ -67,6 +67,8 @@ class _FileFixer(cst.CSTTransformer):
         self.guards: set[int] = set()
         self._checked: list[bool] = []  # per enclosing `if`: is its test "is there an accelerator?"
         self._made: set[int] = set()  # ids of the `if` guards this port wrote (see _merge_guards)
+        self._calls: list[cst.Call] = []  # the calls being visited, innermost last
+        self._follow_ups: dict[int, list[Fixer]] = defaultdict(list)  # id(original call) -> its pending edits
 
     # -- dispatch --------------------------------------------------------------------------------
     def _apply(self, original: cst.CSTNode, anchor: cst.CSTNode, updated: cst.CSTNode, shape: str,
@@ -88,6 +90,8 @@ class _FileFixer(cst.CSTTransformer):
         ctx = FixContext(self.options.target, self.options.min_torch, self.aliases)
         ctx.qualname = qualname
         ctx.guarded = bool(self._checked) and self._checked[-1]
+        if fx.shape not in (CALL, METHOD) and self._calls:
+            ctx.enclosing = self._qualname(self._calls[-1].func)
         before = code(original).strip()
         try:
             replacement = fx.func(updated, ctx)
@@ -102,6 +106,8 @@ class _FileFixer(cst.CSTTransformer):
             self._log(fx, line, before, after, Status.LEFT, reason)
             return updated
         self.guards |= ctx.guards
+        if ctx.follow_ups and self._calls:
+            self._follow_ups[id(self._calls[-1])].extend(ctx.follow_ups)
         self._log(fx, line, before, after, Status.APPLIED, "")
         if isinstance(replacement, cst.If):
             self._made.add(id(replacement))
@@ -134,8 +140,15 @@ class _FileFixer(cst.CSTTransformer):
             return updated.with_changes(test=test.with_changes(lpar=[], rpar=[]))  # `if (a == b):` reads oddly
         return updated
 
+    def visit_Call(self, node: cst.Call) -> None:
+        self._calls.append(node)
+
     def leave_Call(self, original: cst.Call, updated: cst.Call) -> cst.BaseExpression:
+        self._calls.pop()
         updated = self._keywords(original, updated)
+        line = self.get_metadata(PositionProvider, original).start.line
+        for fx in self._follow_ups.pop(id(original), ()):
+            updated = self._run(fx, original, updated, line, self._qualname(original.func))
         if isinstance(original.func, cst.Attribute):
             result = self._apply(original, original.func.attr, updated, METHOD)
             if result is not updated:
@@ -238,6 +251,7 @@ def _module_aliases(module: cst.Module) -> dict[str, str]:
     return aliases
 
 
+_IMPORTED = ("os", "torch")  # modules new code may use without the file having imported them
 _BINDING = f'{ACCELERATOR} = torch.accelerator.current_accelerator() or torch.device("cpu")'
 
 
@@ -248,14 +262,15 @@ def _add_preamble(module: cst.Module) -> cst.Module:
     body = list(module.body)
     uses = any(_mentions(s, ACCELERATOR) and not _defines(s, ACCELERATOR) for s in body)
     defined = any(_defines(s, ACCELERATOR) for s in body)
-    lines = []
-    if (uses and not defined or any(_mentions(s, "torch") for s in body)) and "torch" not in _module_aliases(module).values():
-        lines.append(cst.parse_statement("import torch\n"))
+    bound = set(_module_aliases(module).values())
+    lines = [cst.parse_statement(f"import {name}\n") for name in _IMPORTED
+             if name not in bound and (name == "torch" and uses and not defined or any(_mentions(s, name) for s in body))]
     if uses and not defined:
         lines.append(cst.parse_statement(_BINDING + "\n"))
     if not lines:
         return module
-    first_use = next((i for i, s in enumerate(body) if _mentions(s, ACCELERATOR) or _mentions(s, "torch")), len(body))
+    first_use = next((i for i, s in enumerate(body) if any(_mentions(s, n) for n in (ACCELERATOR, *_IMPORTED))),
+                     len(body))
     imports = [i for i, s in enumerate(body[:first_use]) if _is_import(s)]
     at = imports[-1] + 1 if imports else _after_docstring(body, first_use)
     if at < len(body) and uses and not defined:
@@ -278,6 +293,10 @@ def _mentions(node: cst.CSTNode, name: str) -> bool:
     found = []
 
     class _Find(cst.CSTVisitor):
+        def visit_Attribute(self, n: cst.Attribute) -> bool:  # `x.torch` is no use of `torch`
+            n.value.visit(self)
+            return False
+
         def visit_Import(self, n) -> bool:  # `import torch.distributed` binds, it does not use
             return False
 

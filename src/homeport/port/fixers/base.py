@@ -84,6 +84,8 @@ class FixContext:
         self.qualname: str | None = None  # the matched name, for CALL/ASSIGN/IMPORT fixers
         self.guards: set[int] = set()  # ids of the IfExp nodes built by `guard`
         self.guarded = False  # inside `if torch.accelerator.is_available():` already
+        self.enclosing: str | None = None  # the qualified name of the call this node is an argument of
+        self.follow_ups: list[Fixer] = []  # edits of that call, applied (and logged) with their own safety
 
     def at_least(self, major: int, minor: int) -> bool:
         return self.min_torch >= (major, minor)
@@ -97,6 +99,12 @@ class FixContext:
             if local:
                 return cst.parse_expression(".".join([local, *parts[cut:]]))
         return cst.parse_expression(dotted)
+
+    def follow_up(self, rule: str, edit: Callable, kind: Kind, unsafe: bool) -> None:
+        """Also edit the enclosing call once this fix is applied (`init_process_group("nccl")` gets a
+        `device_id`): a separate change in the log, applied only if its own safety allows."""
+        applicability = Applicability.UNSAFE if unsafe else Applicability.SAFE
+        self.follow_ups.append(Fixer(rule, CALL, edit, kind, applicability, self.min_torch, ()))
 
     def accelerator(self) -> cst.Name:
         """The current accelerator with a CPU fallback (never None, never a bare int)."""

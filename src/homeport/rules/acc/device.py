@@ -142,7 +142,9 @@ class CudaDeviceSelection(_TorchCudaApi):
     ```
 
     ## Fix safety
-    Safe with `--min-torch` >= 2.7; on 2.6 the `*_idx` names are used.
+    Safe with `--min-torch` >= 2.7; on 2.6 the `*_idx` names are used, and `device_index(i)` needs 2.8.
+    `set_device_index` raises without an accelerator (CUDA's did too), so the port puts it under
+    `if torch.accelerator.is_available():` and the CPU fallback keeps running.
     """
 
     code, name = "ACC004", "cuda-device-selection"
@@ -181,7 +183,9 @@ class CudaSynchronize(_TorchCudaApi):
     ```
 
     ## Fix safety
-    Safe. On Gaudi in lazy mode a `mark_step()` is also needed; `homeport port --target gaudi` says so.
+    Safe: on NVIDIA it is the same call. It is guarded by `torch.accelerator.is_available()`, since it
+    raises without an accelerator. On Gaudi in lazy mode a `mark_step()` is also needed
+    (`homeport.runtime.mark_step()`).
     """
 
     code, name = "ACC005", "cuda-synchronize"
@@ -214,7 +218,10 @@ class CudaMemoryApi(_TorchCudaApi):
     ```
 
     ## Fix safety
-    Safe with `--min-torch` >= 2.9, else rewritten through `torch.get_device_module()`.
+    Safe with `--min-torch` >= 2.9, else rewritten through `torch.get_device_module()`. The calls are
+    guarded by `torch.accelerator.is_available()` and answer 0 (or `{}`) without an accelerator, as the
+    CUDA ones did on a machine without a GPU. `mem_get_info`, `memory_summary` and
+    `set_per_process_memory_fraction` have no device-generic form and are left for a person.
     """
 
     code, name = "ACC006", "cuda-memory-api"
@@ -254,7 +261,9 @@ class CudaRngApi(_TorchCudaApi):
     ```
 
     ## Fix safety
-    Safe: `torch.manual_seed` seeds the CUDA generators as well.
+    Unsafe for the seeds: `torch.manual_seed` seeds the CUDA generators as well, but it also reseeds the
+    CPU generator, which changes the CPU random stream if anything drew from it in between. Safe for
+    `get_rng_state`/`set_rng_state`: the accelerator's own generator, or the CPU's when there is none.
     """
 
     code, name = "ACC007", "cuda-rng-api"
@@ -266,6 +275,7 @@ class CudaRngApi(_TorchCudaApi):
                     "seed": "`torch.seed()`", "seed_all": "`torch.seed()`"}
     message = "`{name}` seeds or reads CUDA's generator only; use `torch.manual_seed()` / `torch.get_device_module()`"
     fix_title = "Use `torch.manual_seed`"
+    fix_applicability = Applicability.UNSAFE  # for the seeds; the RNG-state rewrites are safe
     VALID = [Example("import torch\ntorch.manual_seed(0)")]
     INVALID = [Example("import torch\ntorch.cuda.manual_seed_all(1337)", fixed="import torch\ntorch.manual_seed(1337)"),
                Example("import torch\nstate = torch.cuda.get_rng_state()",
@@ -330,8 +340,10 @@ class CudaEventStream(_TorchCudaApi):
     ```
 
     ## Fix safety
-    Safe for events; streams are rewritten to `torch.Stream` and `torch.accelerator.set_stream`,
-    whose semantics differ on Gaudi, so that part is unsafe there.
+    Safe: on NVIDIA `torch.Event`, `torch.Stream`, `torch.accelerator.current_stream` and `set_stream`
+    are the CUDA ones (stream semantics differ on Gaudi; test there). `with torch.cuda.stream(s)`,
+    default and external streams are left for a person. With `--target cpu` events are left too: the
+    CPU backend records none (time with `time.perf_counter()` after a synchronize).
     """
 
     code, name = "ACC009", "cuda-event-stream"
@@ -435,7 +447,8 @@ class CudaTensorCheck(Rule):
     ```
 
     ## Fix safety
-    Safe: on NVIDIA `x.device.type != "cpu"` is True exactly when `x.is_cuda` is (MPS aside).
+    Safe: `x.device.type == _accelerator.type` is `x.is_cuda` on an NVIDIA machine. Without an
+    accelerator it is True for CPU tensors, the CPU being the device then.
     """
 
     code, name = "ACC012", "cuda-tensor-check"

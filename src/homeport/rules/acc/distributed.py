@@ -29,8 +29,10 @@ class NcclBackend(Rule):
     ```
 
     ## Fix safety
-    Safe in `init_process_group` (the default backend for a CUDA device is `nccl`). Comparisons
-    are rewritten to compare with the default backend, which is unsafe if the code meant NCCL itself.
+    Safe: on an NVIDIA machine the default backend for the device is `nccl`, in `init_process_group`
+    and in comparisons alike (on ROCm too: RCCL answers to `nccl`). Adding `device_id` to
+    `init_process_group` (this rank's device, `None` without an accelerator) is a separate, unsafe fix:
+    the process group then sets up its communicator eagerly, which changes when errors surface.
     """
 
     code, name = "ACC016", "nccl-backend"
@@ -46,8 +48,10 @@ class NcclBackend(Rule):
     VALID = [Example("import torch.distributed as dist\ndist.init_process_group(dist.get_default_backend_for_device(d))"),
              Example("distributed:\n  backend: gloo\n", path="config.yaml")]
     INVALID = [Example('import torch.distributed as dist\ndist.init_process_group(backend="nccl")',
-                       fixed="import torch.distributed as dist\n" + PRELUDE
-                             + "dist.init_process_group(backend=dist.get_default_backend_for_device(_accelerator))"),
+                       fixed="import torch.distributed as dist\nimport os\n" + PRELUDE
+                             + "dist.init_process_group(backend=dist.get_default_backend_for_device(_accelerator), "
+                               'device_id=torch.device(_accelerator.type, int(os.environ.get("LOCAL_RANK", 0))) '
+                               "if torch.accelerator.is_available() else None)"),
                Example('if args.backend == "nccl":\n    pass',
                        fixed=PRELUDE + "if args.backend == torch.distributed.get_default_backend_for_device(_accelerator):"
                              "\n    pass"),
