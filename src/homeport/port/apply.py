@@ -153,8 +153,12 @@ def revert(patch_path: Path, root: Path, force: bool = False) -> list[str]:
             raise HomeportError(f"reverting {path} would not restore the original", expected=f"sha256 {before_sha[:12]}",
                                 got=f"sha256 {sha256(restored)[:12]}", hint="restore it from version control")
         plans.append((target, restored))
-    for target, restored in plans:
-        _atomic_write(target, restored)
+    empty = sha256(b"")
+    for (target, restored), (_, before_sha, _, _) in zip(plans, _parse(text, patch_path)):
+        if before_sha == empty and not restored:
+            target.unlink(missing_ok=True)  # a file the port created (an Apptainer definition)
+        else:
+            _atomic_write(target, restored)
     return [str(t.relative_to(root)) for t, _ in plans]
 
 

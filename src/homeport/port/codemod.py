@@ -38,7 +38,7 @@ def port_python(path: str, source: str, findings: list[Finding], options: Option
     module = wrapper.visit(fixer)
     module = _add_preamble(module)
     module = _drop_unused_imports(module, [d for _, d in fixer.drop])
-    left = _module_aliases(module)
+    left = _imported(module)
     statements: dict[tuple, list[str]] = defaultdict(list)
     for site, (mod, name) in fixer.drop:
         if f"{mod}.{name}" in left:
@@ -195,6 +195,10 @@ class _FileFixer(cst.CSTTransformer):
             for fx in FIXERS.get(rule, ()):
                 if fx.shape == IMPORT and isinstance(stmt.names, (list, tuple)) and stmt.module is not None:
                     module = code(stmt.module)
+                    reason = self._why_not(fx)
+                    if reason:
+                        self._log(fx, pos.line, code(line).strip(), "", Status.LEFT, reason)
+                        continue
                     for alias in stmt.names:
                         if fx.handles(f"{module}.{code(alias.name)}"):
                             self.drop.append(((fx, pos.line, code(line).strip()), (module, code(alias.name))))
@@ -249,6 +253,19 @@ def _module_aliases(module: cst.Module) -> dict[str, str]:
                     name = code(alias.name)
                     aliases[f"{base}.{name}"] = code(alias.asname.name) if alias.asname else name
     return aliases
+
+
+def _imported(module: cst.Module) -> set[str]:
+    """Every `module.name` a from-import anywhere in the file still brings in (try blocks included)."""
+    names: set[str] = set()
+
+    class _Find(cst.CSTVisitor):
+        def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
+            if node.module is not None and isinstance(node.names, (list, tuple)):
+                names.update(f"{code(node.module)}.{code(a.name)}" for a in node.names)
+
+    module.visit(_Find())
+    return names
 
 
 _IMPORTED = ("os", "torch")  # modules new code may use without the file having imported them

@@ -24,6 +24,7 @@ from homeport.core.model import Applicability, Category, Finding, Skipped, Targe
 from homeport.core.rule import Rule
 from homeport.port.changes import Change, FilePort, Kind, Status
 from homeport.port.codemod import Options, port_python
+from homeport.port.containers import apptainer_definition, port_dockerfile, port_requirements
 from homeport.port.fixers.base import FIXERS, show, version
 
 PORTED = (Category.ACCELERATOR, Category.DEPENDENCY)  # what porting the code is about
@@ -87,7 +88,20 @@ def port(path: str | os.PathLike, *, target: Target | str = Target.PORTABLE, min
         result.files.append(port_file(root, rel, kinds.get(rel, ""), findings, options))
         if progress:
             progress(done, len(by_path))
+    result.files += [_apptainer(root, f, target) for f in result.files
+                     if kinds.get(f.path) == K.DOCKERFILE and not f.path.endswith(".def") and f.changed]
     return result
+
+
+def _apptainer(root: Path, dockerfile: FilePort, target: Target) -> FilePort:
+    """An Apptainer/Singularity definition beside each ported Dockerfile, for the HPC sites that run no
+    Docker daemon (Slurm clusters of most sovereign providers)."""
+    rel = str(Path(dockerfile.path).parent / f"Apptainer.{target.value}.def").removeprefix("./")
+    existing = (root / rel).read_bytes() if (root / rel).is_file() else b""
+    text = apptainer_definition(dockerfile.after.decode("utf-8"), target)
+    change = Change(rel, 1, "DEP003", f"(from {dockerfile.path})", f"Apptainer definition for {target.value}",
+                    Kind.SEMANTIC, Applicability.SAFE, Status.APPLIED, "a new file; the Dockerfile stays the source")
+    return FilePort(rel, existing, text.encode("utf-8"), changes=[change] if existing != text.encode("utf-8") else [])
 
 
 def port_file(root: Path, rel: str, kind: str, findings: list[Finding], options: Options) -> FilePort:
@@ -122,7 +136,20 @@ def rewrite(rel: str, kind: str, text: str, findings: list[Finding], options: Op
     """The rewritten text of one file and its change-log entries, by the file's kind."""
     if kind == K.PYTHON:
         return port_python(rel, text, findings, options)
+    if kind == K.REQUIREMENTS:
+        return _gated(text, *port_requirements(rel, text, options.target), options)
+    if kind == K.DOCKERFILE and not rel.endswith(".def"):
+        return _gated(text, *port_dockerfile(rel, text, options.target), options)
     raise NotRewritten(f"{kind or 'files of this kind'} files are reported, not rewritten, by `homeport port`")
+
+
+def _gated(original: str, text: str, changes: list[Change], options: Options) -> tuple[str, list[Change]]:
+    """A container or requirements rewrite swaps the stack the source machine builds: all of it is
+    unsafe, applied with --unsafe-fixes or not at all (a half-ported image is worse than either)."""
+    if options.unsafe or not any(c.status is Status.APPLIED for c in changes):
+        return text, changes
+    why = "unsafe: the image or wheels for the target replace the NVIDIA ones (pass --unsafe-fixes to apply)"
+    return original, [c.left(why) if c.status is Status.APPLIED else c for c in changes]
 
 
 def _count(ported: FilePort, kind: str, before: list[Finding], target: Target) -> None:
