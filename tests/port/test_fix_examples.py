@@ -21,8 +21,9 @@ VALID = [pytest.param(rule, ex, id=f"{code}-{i}") for code, rule in sorted(RULES
          for i, ex in enumerate(rule.VALID)]
 
 
-def ported(code: str, path: str, options: Options = LATEST) -> str:
-    result = analyze_snippet(code, path)
+def ported(code: str, path: str, target: Target | None = None) -> str:
+    options = Options(target=target or Target.PORTABLE, min_torch=LATEST.min_torch, unsafe=True)
+    result = analyze_snippet(code, path, target=options.target)
     try:
         text, _ = rewrite(path, result.kind, code, result.findings, options)
     except NotRewritten:
@@ -32,13 +33,13 @@ def ported(code: str, path: str, options: Options = LATEST) -> str:
 
 @pytest.mark.parametrize("rule, example", FIXED)
 def test_fix_turns_the_example_into_fixed(rule, example):
-    assert ported(example.code, example.path) == example.fixed
+    assert ported(example.code, example.path, example.target) == example.fixed
 
 
 @pytest.mark.parametrize("rule, example", FIXED)
 def test_fixed_example_is_clean_and_stable(rule, example):
     assert rule.code not in {f.rule for f in analyze_snippet(example.fixed, example.path).findings}
-    assert ported(example.fixed, example.path) == example.fixed
+    assert ported(example.fixed, example.path, example.target) == example.fixed
 
 
 @pytest.mark.parametrize("rule, example", VALID)

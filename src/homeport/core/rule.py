@@ -25,6 +25,7 @@ class Example:
     code: str
     path: str = "example.py"
     fixed: str | None = None  # the expected rewrite by `homeport port`, when the rule can fix it
+    target: Target | None = None  # the --target that rewrite is for (default: portable)
 
 
 class RuleError(Exception):

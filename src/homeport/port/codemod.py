@@ -68,6 +68,7 @@ class _FileFixer(cst.CSTTransformer):
         self._checked: list[bool] = []  # per enclosing `if`: is its test "is there an accelerator?"
         self._made: set[int] = set()  # ids of the `if` guards this port wrote (see _merge_guards)
         self._calls: list[cst.Call] = []  # the calls being visited, innermost last
+        self._concatenated: set[int] = set()  # ids of the parts of implicitly concatenated strings
         self._follow_ups: dict[int, list[Fixer]] = defaultdict(list)  # id(original call) -> its pending edits
 
     # -- dispatch --------------------------------------------------------------------------------
@@ -170,10 +171,25 @@ class _FileFixer(cst.CSTTransformer):
             args[-1] = args[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)
         return updated.with_changes(args=args)
 
+    def visit_ConcatenatedString(self, node: cst.ConcatenatedString) -> None:
+        self._concatenated.update(id(part) for part in (node.left, node.right))
+
+    def leave_ConcatenatedString(self, original, updated):
+        """`"cuda" ":0"` is one literal to the detector: the fixers see it as one plain string."""
+        value = original.evaluated_value
+        if not isinstance(value, str):
+            return updated
+        result = self._apply(original, original, cst.SimpleString(repr(value)), STRING)
+        return updated if isinstance(result, cst.SimpleString) and result.evaluated_value == value else result
+
     def leave_SimpleString(self, original, updated):
+        if id(original) in self._concatenated:
+            return updated
         return self._apply(original, original, updated, STRING)
 
     def leave_FormattedString(self, original, updated):
+        if id(original) in self._concatenated:
+            return updated
         return self._apply(original, original, updated, STRING)
 
     def leave_Attribute(self, original: cst.Attribute, updated: cst.Attribute):

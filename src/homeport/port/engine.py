@@ -27,7 +27,8 @@ from homeport.port.codemod import Options, port_python
 from homeport.port.containers import apptainer_definition, port_dockerfile, port_requirements
 from homeport.port.fixers.base import FIXERS, show, version
 
-PORTED = (Category.ACCELERATOR, Category.DEPENDENCY)  # what porting the code is about
+PORTED = (Category.ACCELERATOR, Category.DEPENDENCY)  # what porting the code is about, and the cloud
+# findings a fixer rewrites (SageMaker paths): see `is_ported`
 ASSUMED_TORCH = (2, 6)  # when nothing bounds torch: the first release with torch.accelerator
 
 
@@ -49,6 +50,10 @@ class PortResult:
 
     def totals(self) -> dict:
         return summarize(self.files)
+
+
+def is_ported(finding: Finding) -> bool:
+    return finding.category in PORTED or finding.rule in FIXERS
 
 
 def summarize(files: list[FilePort]) -> dict:
@@ -81,7 +86,7 @@ def port(path: str | os.PathLike, *, target: Target | str = Target.PORTABLE, min
     result = PortResult(root, options, said, skipped=skipped)
     by_path: dict[str, list[Finding]] = defaultdict(list)
     for finding in assessment.findings:
-        if finding.category in PORTED:
+        if is_ported(finding):
             by_path[finding.location.path].append(finding)
     kinds = {r.path: r.kind for r in assessment.files}
     for done, (rel, findings) in enumerate(sorted(by_path.items()), start=1):
@@ -160,7 +165,7 @@ def _count(ported: FilePort, kind: str, before: list[Finding], target: Target) -
         return
     candidate = Candidate(Path(ported.path), ported.path, kind, len(ported.after))
     result = analyze_bytes(ported.after, candidate, frozenset(Rule.registry), target)
-    after = [f for f in result.findings if f.category in PORTED]
+    after = [f for f in result.findings if is_ported(f)]
     ported.flagged_after = len(after)
     ported.lines_after = len({f.location.line for f in after})
 
@@ -175,7 +180,7 @@ def _not_covered(rel: str, findings: list[Finding], changes: list[Change], skipp
         seen.add((f.location.line, f.rule))
         rule = Rule.registry[f.rule]
         if f.rule in FIXERS and not skipped:
-            reason = "this occurrence's shape is not one the fixer rewrites; " + _route(rule)
+            reason = "left as it is: the fixer does not rewrite this occurrence (for this target); " + _route(rule)
         else:
             reason = skipped or _route(rule)
         out.append(Change(rel, f.location.line, f.rule, f.snippet, "", Kind.UNSUPPORTED,

@@ -2,7 +2,7 @@
 These are found wherever they are set: Python, Dockerfiles, manifests, shell scripts, env files."""
 
 from homeport.assess import kinds as K
-from homeport.core.model import Category, Target
+from homeport.core.model import Applicability, Category, Target
 from homeport.core.rule import Example, Rule
 from homeport.rules.acc._common import BLOCKER, INFO, NVIDIA_ONLY, RUNS_ON_ROCM, WARNING
 
@@ -27,18 +27,26 @@ class CudaVisibleDevices(Rule):
     Use instead: the target profile's visible-device variable, set by the launcher.
 
     ## Fix safety
-    Unsafe: the mapping depends on the target, which `homeport port --target` supplies.
+    Unsafe: the mapping depends on the target, which `homeport port --target` supplies. In Python code
+    the name is rewritten where it is a string (`os.environ["CUDA_VISIBLE_DEVICES"]`, `os.getenv(...)`)
+    to the target's variable from catalog/data/target_stacks.csv; the value is kept, though the ids
+    it lists may number the devices differently. ROCm keeps the name (it honours it); `--target cpu`
+    and `portable` leave it, with the reason in the change log. Dockerfile `ENV` lines are rewritten
+    the same way (unsafe); shell scripts and manifests are not.
     """
 
     code, name = "ACC201", "cuda-visible-devices"
     category = Category.ACCELERATOR
     severity, on = WARNING, RUNS_ON_ROCM
     message = "`{name}` only masks NVIDIA devices; set the target's visible-device variable instead"
+    fix_title = "Use the target's visible-device variable"
+    fix_applicability = Applicability.UNSAFE
     strings = r"^CUDA_VISIBLE_DEVICES$"
     text = r"\bCUDA_VISIBLE_DEVICES\b"
     text_kinds = SETTINGS
     VALID = [Example("import os\nrank = os.environ['LOCAL_RANK']"), Example("export OMP_NUM_THREADS=4\n", path="run.sh")]
-    INVALID = [Example("import os\nos.environ['CUDA_VISIBLE_DEVICES'] = '0'"),
+    INVALID = [Example("import os\nos.environ['CUDA_VISIBLE_DEVICES'] = '0'",
+                       fixed="import os\nos.environ['HABANA_VISIBLE_MODULES'] = '0'", target=Target.GAUDI),
                Example("export CUDA_VISIBLE_DEVICES=0,1\n", path="run.sh"),
                Example("env:\n  - name: CUDA_VISIBLE_DEVICES\n    value: '0'\n", path="job.yaml")]
 
@@ -60,18 +68,28 @@ class NcclEnvironment(Rule):
     Use instead: a per-target profile with the collective library's own variables.
 
     ## Fix safety
-    Unsafe: the equivalent variable and value depend on the target's network.
+    Unsafe: the equivalent variable and value depend on the target's network. In Python code the name
+    is rewritten where it is a string (`os.environ.setdefault("NCCL_SOCKET_IFNAME", ...)`) to the
+    equivalent recorded for `--target` in catalog/data/collective_env.csv (`HCCL_SOCKET_IFNAME` on
+    Gaudi and Ascend, `GLOO_SOCKET_IFNAME` on the CPU); ROCm keeps it. The value is kept as it is.
+    A variable with no recorded equivalent, and `--target portable`, are left with the reason in the
+    change log. Dockerfile `ENV` lines are rewritten the same way (unsafe); shell scripts and manifests
+    are not.
     """
 
     code, name = "ACC202", "nccl-environment"
     category = Category.ACCELERATOR
     severity, on = WARNING, RUNS_ON_ROCM
     message = "`{name}` tunes NCCL; move it to the target profile (HCCL_*, CCL_*/FI_* elsewhere)"
+    fix_title = "Use the target's collective-library variable"
+    fix_applicability = Applicability.UNSAFE
     strings = r"^(?:TORCH_)?NCCL_[A-Z0-9_]+$"
     text = r"(?<![\w${])(?:TORCH_)?NCCL_[A-Z0-9_]+\b"
     text_kinds = SETTINGS
     VALID = [Example("export GLOO_SOCKET_IFNAME=eth0\n", path="run.sh")]
     INVALID = [Example("import os\nos.environ.setdefault('NCCL_DEBUG', 'INFO')"),
+               Example("import os\nos.environ.setdefault('NCCL_SOCKET_IFNAME', 'eth0')",
+                       fixed="import os\nos.environ.setdefault('HCCL_SOCKET_IFNAME', 'eth0')", target=Target.NPU),
                Example("FROM python:3.11\nENV NCCL_SOCKET_IFNAME=eth0\n", path="Dockerfile")]
 
 
@@ -97,13 +115,19 @@ class CudaEnvironment(Rule):
     (e.g. `PYTORCH_HIP_ALLOC_CONF` on ROCm).
 
     ## Fix safety
-    Unsafe: there is no one-to-one mapping.
+    Unsafe: there is no one-to-one mapping. One name has a device-generic successor: in Python code
+    `homeport port --unsafe-fixes` renames the string `PYTORCH_CUDA_ALLOC_CONF` to `PYTORCH_ALLOC_CONF`,
+    which the CUDA, ROCm and XPU builds of torch read (torch 2.11+: 2.9.1 still ignored it for CUDA's
+    `expandable_segments`, pytorch/pytorch#183387). On Gaudi, Ascend and the CPU, and for every other
+    variable, it is left with the reason in the change log.
     """
 
     code, name = "ACC203", "cuda-environment"
     category = Category.ACCELERATOR
     severity, on = WARNING, {Target.CUDA: INFO}
     message = "`{name}` configures the CUDA toolkit or NVIDIA runtime; give the target its own setting"
+    fix_title = "Use the device-generic allocator variable"
+    fix_applicability = Applicability.UNSAFE
     _names = (r"CUDA_(?!VISIBLE_DEVICES\b)[A-Z0-9_]+|TORCH_(?:CUDA|NVCC)_[A-Z0-9_]+|PYTORCH_CUDA_ALLOC_CONF|CUDNN_[A-Z0-9_]+"
               r"|CUBLAS_[A-Z0-9_]+|CUBLASLT_[A-Z0-9_]+|NVCC_[A-Z0-9_]+|NVTE_[A-Z0-9_]+"
               r"|NVIDIA_(?:VISIBLE_DEVICES|DRIVER_CAPABILITIES|REQUIRE_CUDA|TF32_OVERRIDE)")
@@ -112,7 +136,9 @@ class CudaEnvironment(Rule):
     text_kinds = SETTINGS
     VALID = [Example("export HIP_VISIBLE_DEVICES=0\n", path="run.sh")]
     INVALID = [Example("import os\nos.environ['CUDA_LAUNCH_BLOCKING'] = '1'"),
-               Example("FROM base\nENV TORCH_CUDA_ARCH_LIST=\"8.0 9.0\"\n", path="Dockerfile")]
+               Example("FROM base\nENV TORCH_CUDA_ARCH_LIST=\"8.0 9.0\"\n", path="Dockerfile"),
+               Example("import os\nos.environ.setdefault('PYTORCH_CUDA_ALLOC_CONF', 'expandable_segments:True')\n",
+                       fixed="import os\nos.environ.setdefault('PYTORCH_ALLOC_CONF', 'expandable_segments:True')\n")]
 
 
 class NvidiaDeviceRequest(Rule):

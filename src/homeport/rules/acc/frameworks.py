@@ -2,7 +2,7 @@
 
 import ast
 
-from homeport.core.model import Category, Target
+from homeport.core.model import Applicability, Category, Target
 from homeport.core.rule import Example, Rule
 from homeport.rules.acc._common import INFO, WARNING
 
@@ -44,13 +44,19 @@ class TensorflowGpuDevice(Rule):
     ```
 
     ## Fix safety
-    Unsafe: memory-growth and placement code that follows usually needs review.
+    Unsafe: memory-growth and placement code that follows usually needs review. `homeport port
+    --unsafe-fixes` rewrites `tf.config.list_physical_devices("GPU")` (and `list_logical_devices`, also
+    under `experimental`) to the comprehension above. `tf.test.is_gpu_available()`,
+    `is_built_with_cuda()`, `gpu_device_name()`, the `tf.config` setters given `"GPU"` and `"/GPU:0"`
+    names are left, with the route in the change log.
     """
 
     code, name = "ACC301", "tensorflow-gpu-device"
     category = Category.ACCELERATOR
     severity, on = WARNING, {Target.ROCM: INFO, Target.CUDA: INFO}
     message = "`{name}` looks only for GPU devices; enumerate every accelerator type (GPU, XPU, HPU)"
+    fix_title = "Enumerate GPU, XPU and HPU devices"
+    fix_applicability = Applicability.UNSAFE
     names = ("tensorflow.config", "tensorflow.test.is_gpu_available",
              "tensorflow.test.is_built_with_cuda", "tensorflow.test.gpu_device_name")
     strings = r"^/(?:device:)?GPU:\d+$"
@@ -65,7 +71,10 @@ class TensorflowGpuDevice(Rule):
     VALID = [Example("import tensorflow as tf\ndevs = tf.config.list_physical_devices()")]
     INVALID = [Example("import tensorflow as tf\ngpus = tf.config.list_physical_devices('GPU')"),
                Example("import tensorflow as tf\ntf.config.experimental.set_visible_devices(gpus[0], 'GPU')"),
-               Example("import tensorflow as tf\nwith tf.device('/GPU:0'):\n    pass")]
+               Example("import tensorflow as tf\nwith tf.device('/GPU:0'):\n    pass"),
+               Example("import tensorflow as tf\ngpus = tf.config.list_physical_devices('GPU')\n",
+                       fixed='import tensorflow as tf\ngpus = [d for d in tf.config.list_physical_devices() '
+                             'if d.device_type in ("GPU", "XPU", "HPU")]\n')]
 
 
 class JaxGpuDevice(Rule):
@@ -89,6 +98,8 @@ class JaxGpuDevice(Rule):
 
     ## Fix safety
     Safe: with no argument JAX returns the default backend's devices, which is the GPU on a GPU host.
+    `homeport port` drops the `"gpu"`/`"cuda"` backend argument of `jax.devices`, `jax.local_devices`,
+    `jax.device_count` and `jax.local_device_count`.
     """
 
     code, name = "ACC302", "jax-gpu-device"
@@ -104,4 +115,6 @@ class JaxGpuDevice(Rule):
         return cls.message if backend and backend.lower() in ("gpu", "cuda") else None
 
     VALID = [Example("import jax\ndevs = jax.devices()")]
-    INVALID = [Example("import jax\ndevs = jax.devices('gpu')")]
+    INVALID = [Example("import jax\ndevs = jax.devices('gpu')", fixed="import jax\ndevs = jax.devices()"),
+               Example("import jax\nn = jax.local_device_count(backend='gpu')\n",
+                       fixed="import jax\nn = jax.local_device_count()\n")]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import ast
 
 from homeport.assess import kinds as K
+from homeport.core.model import Applicability
 from homeport.core.rule import Example
 from homeport.rules.cld._common import (BLOCKER, COMMANDS, INFO, HOST_START, INFRA, LABEL, MANIFESTS, SETTINGS,
                                         TERRAFORM, CloudRule, instance_notes, string_arg, token,
@@ -331,11 +332,21 @@ class SagemakerContainerPath(CloudRule):
     Use instead: a checkpoint directory from the job's settings, synced to the target's object storage.
 
     ## Fix safety
-    Unsafe: the right directory depends on the target's volumes.
+    Unsafe: the right directory depends on the target's volumes. In Python code
+    `homeport port --unsafe-fixes` turns a path that SageMaker also publishes as a variable into a
+    read of that variable with a relative fallback: `/opt/ml/model` -> `SM_MODEL_DIR` (`"model"`),
+    `/opt/ml/output/data` -> `SM_OUTPUT_DATA_DIR` (`"output/data"`), `/opt/ml/output` ->
+    `SM_OUTPUT_DIR` (`"output"`), `/opt/ml/input/data/<channel>` -> `SM_CHANNEL_<CHANNEL>`
+    (`"data/<channel>"`), a file below them joined with `os.path.join`. On SageMaker the variable
+    holds the same path; elsewhere the launcher sets it. `/opt/ml/checkpoints` (no variable: SageMaker
+    syncs it with `checkpoint_s3_uri`), `/opt/ml/code`, `/opt/ml/input/config`, f-strings and paths
+    inside longer strings are left, with the route in the change log.
     """
 
     code, name = "CLD006", "sagemaker-container-path"
     message = "`{name}` is SageMaker's container layout; use a directory from the job's settings"
+    fix_title = "Read the directory from SageMaker's variable, with a relative fallback"
+    fix_applicability = Applicability.UNSAFE
     strings = r"(?<![\w.])/opt/(?:ml|sagemaker_cluster|sagemaker)(?![\w.-])"
     text = r"(?<![\w.])/opt/(?:ml|sagemaker_cluster|sagemaker)(?![\w.-])[\w./${}-]*"
     text_kinds = SETTINGS
@@ -343,7 +354,12 @@ class SagemakerContainerPath(CloudRule):
              Example("WORKDIR /opt/app\n", path="Dockerfile")]
     INVALID = [Example("CKPT = '/opt/ml/checkpoints'"), Example("WORKDIR /opt/ml/code\n", path="Dockerfile"),
                Example('if [ -d "/opt/sagemaker_cluster" ]; then echo hp; fi\n', path="train.sbatch"),
-               Example("volumeMounts:\n  - mountPath: /opt/ml/checkpoints\n", path="job.yaml")]
+               Example("volumeMounts:\n  - mountPath: /opt/ml/checkpoints\n", path="job.yaml"),
+               Example('import os\nimport torch\ntorch.save(state, "/opt/ml/model/last.pt")\n',
+                       fixed='import os\nimport torch\n'
+                             'torch.save(state, os.path.join(os.environ.get("SM_MODEL_DIR", "model"), "last.pt"))\n'),
+               Example("import os\ntrain_dir = '/opt/ml/input/data/train'\n",
+                       fixed="import os\ntrain_dir = os.environ.get('SM_CHANNEL_TRAIN', 'data/train')\n")]
 
 
 class S3Uri(CloudRule):
