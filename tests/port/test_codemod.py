@@ -155,3 +155,21 @@ def test_the_ported_process_group_starts_on_this_cpu_machine(tmp_path):
     run = subprocess.run([sys.executable, str(script)], env=env, capture_output=True, text=True, timeout=120)
     assert run.returncode == 0, run.stderr[-2000:]
     assert run.stdout.strip() == "gloo [1.0, 1.0]"
+
+
+def test_a_fixer_bug_costs_one_file_not_the_port(tmp_path, monkeypatch):
+    """A fixer that raises (a bug, simulated by registering one) leaves its file unchanged and says so."""
+    from homeport.port.engine import port as port_tree
+    from homeport.port.fixers import base
+
+    def broken(node, fix):
+        raise RuntimeError("boom")
+
+    monkeypatch.delenv("HOMEPORT_DEBUG", raising=False)
+    monkeypatch.setitem(base.FIXERS, "ACC005", [base.Fixer("ACC005", base.CALL, broken, base.Kind.EXACT,
+                                                           base.Applicability.SAFE, (0, 0), ())])
+    (tmp_path / "a.py").write_text("import torch\ntorch.cuda.synchronize()\n")
+    (tmp_path / "b.py").write_text("import torch\nx = torch.ones(1).cuda()\n")
+    files = {f.path: f for f in port_tree(tmp_path).files}
+    assert not files["a.py"].changed and "internal error while porting (RuntimeError: boom)" in files["a.py"].skipped
+    assert files["b.py"].changed

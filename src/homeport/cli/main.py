@@ -38,6 +38,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     debug = "--debug" in argv or bool(os.environ.get("HOMEPORT_DEBUG"))
+    if debug:  # the library reads it too (a port re-raises a fixer's error instead of skipping the file)
+        os.environ["HOMEPORT_DEBUG"] = "1"
     err = Console(stderr=True)
     try:
         parser = build_parser()

@@ -111,8 +111,11 @@ def _apptainer(root: Path, dockerfile: FilePort, target: Target) -> FilePort:
 
 def port_file(root: Path, rel: str, kind: str, findings: list[Finding], options: Options) -> FilePort:
     """One file: rewrite it if an analyzer for its kind can, then log what stays."""
-    path = root / rel
-    data = path.read_bytes() if path.is_file() else b""
+    try:
+        data = (root / rel).read_bytes()
+    except OSError as exc:
+        return FilePort(rel, b"", b"", skipped=f"not readable: {exc.strerror or exc}", changes=_not_covered(
+            rel, findings, [], f"not readable: {exc.strerror or exc}"))
     ported = FilePort(rel, data, data)
     try:
         encoding = tokenize.detect_encoding(io.BytesIO(data).readline)[0] if kind == K.PYTHON else "utf-8"
@@ -124,6 +127,11 @@ def port_file(root: Path, rel: str, kind: str, findings: list[Finding], options:
         ported.skipped = f"not valid Python for libcst (line {exc.raw_line}): {exc.message}; left unchanged"
     except (UnicodeError, SyntaxError, ValueError) as exc:
         ported.skipped = f"could not be rewritten ({type(exc).__name__}: {exc}); left unchanged"
+    except Exception as exc:  # a fixer's bug must not cost the rest of the tree its port
+        ported.skipped = (f"internal error while porting ({type(exc).__name__}: {exc}); left unchanged. "
+                          "Please report this file shape (rerun with --debug for the traceback)")
+        if os.environ.get("HOMEPORT_DEBUG"):
+            raise
     if ported.skipped:
         ported.after = data
         ported.changes = []
