@@ -135,6 +135,9 @@ def test_check_is_a_ratchet(capsys, repo):
     assert run(capsys, "port", str(repo), "--check")[0] == 1
     run(capsys, "port", str(repo), "--write")
     code, _, err = run(capsys, "port", str(repo), "--check")
+    assert code == 1 and "1 Python files could not be checked" in err  # broken.py
+    (repo / "broken.py").unlink()
+    code, _, err = run(capsys, "port", str(repo), "--check")
     assert code == 0 and "no safe fix remains" in err
 
 

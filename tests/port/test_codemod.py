@@ -134,8 +134,8 @@ def test_init_process_group_gets_a_device_id_only_as_an_unsafe_fix():
     safe, changes = port(code)
     assert "device_id" not in safe and [c.status for c in changes] == [Status.APPLIED, Status.LEFT]
     unsafe, _ = port(code, unsafe=True)
-    assert ('device_id=torch.device(_accelerator.type, int(os.environ.get("LOCAL_RANK", 0))) '
-            "if torch.accelerator.is_available() else None" in unsafe)
+    assert ('device_id=torch.device(_accelerator.type, int(os.environ.get("LOCAL_RANK", '
+            'torch.accelerator.current_device_index()))) if torch.accelerator.is_available() else None' in unsafe)
     assert "import os\n" in unsafe
 
 
@@ -173,3 +173,37 @@ def test_a_fixer_bug_costs_one_file_not_the_port(tmp_path, monkeypatch):
     files = {f.path: f for f in port_tree(tmp_path).files}
     assert not files["a.py"].changed and "internal error while porting (RuntimeError: boom)" in files["a.py"].skipped
     assert files["b.py"].changed
+
+
+def test_a_device_comparison_also_asks_whether_there_is_an_accelerator():
+    """With the CPU fallback `device_type == _accelerator.type` alone would be True on a CPU-only machine
+    and run the GPU branch there (nanoGPT's pin_memory)."""
+    out, _ = port("import torch\nif device_type == 'cuda':\n    x = x.pin_memory()\nok = dev != 'cuda'\n")
+    assert "if torch.accelerator.is_available() and device_type == _accelerator.type:" in out
+    assert "ok = (not torch.accelerator.is_available() or dev != _accelerator.type)" in out
+    scope = {"device_type": "cpu", "dev": "cpu"}
+    exec(compile(out.replace("x = x.pin_memory()", "raise AssertionError"), "t.py", "exec"), scope)
+    assert scope["ok"] is True
+
+
+def test_per_device_tables_are_left_to_a_person():
+    code = 'import torch\nbackends = {"cuda": "nccl", "xpu": "xccl"}\nfused = ["cuda", "xpu", "hpu"]\n'
+    out, changes = port(code)
+    assert out == code
+    assert changes and all(c.status is Status.UNSUPPORTED and "per-device table" in c.reason for c in changes)
+
+
+@pytest.mark.parametrize("call, expected", [
+    ("model.cuda(args.gpu)", "model.to(torch.device(_accelerator.type, args.gpu))"),
+    ("model.cuda(device)", "model.to(device)"),
+    ("model.cuda(0)", "model.to(torch.device(_accelerator.type, 0))"),
+])
+def test_cuda_method_arguments_are_read_by_their_names(call, expected):
+    out, _ = port(f"import torch\n{call}\n")
+    assert expected in out
+
+
+def test_an_ambiguous_cuda_argument_is_left_with_a_reason():
+    code = "import torch\nmodel.cuda(where)\n"
+    out, (change,) = port(code)
+    assert out == code and change.status is Status.UNSUPPORTED and "device index or a device" in change.reason

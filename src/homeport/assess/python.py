@@ -138,8 +138,12 @@ class _Walker:
                     parts.append(cur.attr)
                     cur = cur.value
                 if index.attributes and not index.attributes.keys().isdisjoint(parts):
+                    # `self.is_cuda = ...` and later reads of it: a class's own attribute, no tensor's
+                    own = parts[-1] if type(cur) is Name and cur.id == "self" else None
                     for attr in parts:
                         for rule in index.attributes.get(attr, ()):
+                            if attr == own and rule.category is Category.ACCELERATOR:
+                                continue
                             self.report(rule, node, rule.message.format(name=attr, instead=""))
                 if type(cur) is Name:
                     parts.reverse()
@@ -279,7 +283,8 @@ class _Walker:
         if call is None and "()." in qual + ".":
             return  # an SDK handle passed around or read (`client=client`, `blob.size`): only its calls count
         for rule in self.index.rules_for_name(qual):
-            if rule.guarded_by and self._is_guarded(rule.guarded_by, qual, node.lineno):
+            if rule.guarded_by and (type(node) in (ast.Import, ast.ImportFrom)  # the uses matter, not the import
+                                    or self._is_guarded(rule.guarded_by, qual, node.lineno)):
                 return
             message = rule.refine_call(qual, call)
             if message is not None:

@@ -89,6 +89,11 @@ def _check(result, err: Console) -> int:
     if pending:
         err.print(f"[red]{len(pending)} safe fixes remain[/]: run `homeport port --write`", highlight=False)
         return EXIT_FINDINGS
+    unread = result.skipped + [f for f in result.files if f.skipped and f.path.endswith(".py")]
+    if unread:  # "no safe fix remains" cannot be said of a file that was not read
+        err.print(f"[red]{len(unread)} Python files could not be checked[/] (listed above as not ported)",
+                  highlight=False)
+        return EXIT_FINDINGS
     err.print("[green]no safe fix remains[/]")
     return EXIT_OK
 

@@ -14,8 +14,8 @@ from homeport.core.model import Applicability, Finding, Target
 from homeport.core.rule import Rule
 from homeport.port import fixers as _registered  # noqa: F401  (registers the fixers)
 from homeport.port.changes import Change, Status
-from homeport.port.fixers.base import (ACCELERATOR, ASSIGN, ATTRIBUTE, CALL, FIXERS, IMPORT, KEYWORD, METHOD,
-                                       STRING, FixContext, Fixer, Unfixable, code, show)
+from homeport.port.fixers.base import (ACCELERATOR, ASSIGN, ATTRIBUTE, CALL, COMPARISON, FIXERS, IMPORT, KEYWORD,
+                                       METHOD, STRING, FixContext, Fixer, Unfixable, code, show)
 
 
 _AVAILABILITY = frozenset({"torch.cuda.is_available", "torch.accelerator.is_available"})
@@ -69,6 +69,8 @@ class _FileFixer(cst.CSTTransformer):
         self._made: set[int] = set()  # ids of the `if` guards this port wrote (see _merge_guards)
         self._calls: list[cst.Call] = []  # the calls being visited, innermost last
         self._concatenated: set[int] = set()  # ids of the parts of implicitly concatenated strings
+        self._compared: dict[int, cst.SimpleString] = {}  # id(comparison) -> its literal operand
+        self._tables: set[int] = set()  # ids of literals that are entries of a per-device table
         self._follow_ups: dict[int, list[Fixer]] = defaultdict(list)  # id(original call) -> its pending edits
 
     # -- dispatch --------------------------------------------------------------------------------
@@ -88,6 +90,10 @@ class _FileFixer(cst.CSTTransformer):
         return updated
 
     def _run(self, fx: Fixer, original, updated, line: int, qualname: str | None):
+        if fx.shape == STRING and id(original) in self._tables:
+            self._log(fx, line, code(original), "", Status.UNSUPPORTED,
+                      "an entry of a per-device table: add the target's entry beside it by hand")
+            return updated
         ctx = FixContext(self.options.target, self.options.min_torch, self.aliases)
         ctx.qualname = qualname
         ctx.guarded = bool(self._checked) and self._checked[-1]
@@ -137,7 +143,8 @@ class _FileFixer(cst.CSTTransformer):
     def leave_If(self, original: cst.If, updated: cst.If):
         self._checked.pop()
         test = updated.test
-        if isinstance(test, (cst.Comparison, cst.IfExp)) and test.lpar and not getattr(original.test, "lpar", None):
+        if (isinstance(test, (cst.Comparison, cst.IfExp, cst.BooleanOperation)) and test.lpar
+                and not getattr(original.test, "lpar", None)):
             return updated.with_changes(test=test.with_changes(lpar=[], rpar=[]))  # `if (a == b):` reads oddly
         return updated
 
@@ -182,6 +189,42 @@ class _FileFixer(cst.CSTTransformer):
         result = self._apply(original, original, cst.SimpleString(repr(value)), STRING)
         return updated if isinstance(result, cst.SimpleString) and result.evaluated_value == value else result
 
+    def visit_Dict(self, node: cst.Dict) -> None:
+        """{"cuda": "nccl", "xpu": "ccl"} is a table by device: renaming its CUDA entry would clobber another."""
+        entries = [e for e in node.elements if isinstance(e, cst.DictElement)]
+        if _device_names(e.key for e in entries) >= 2:
+            self._tables.update(id(part) for e in entries for part in (e.key, e.value))
+
+    def _sequence(self, node) -> None:
+        if _device_names(e.value for e in node.elements) >= 2:  # ["cuda", "xpu", "hpu"]
+            self._tables.update(id(e.value) for e in node.elements)
+
+    visit_List = visit_Tuple = visit_Set = _sequence
+
+    def visit_Comparison(self, node: cst.Comparison) -> None:
+        if len(node.comparisons) == 1:
+            for side in (node.left, node.comparisons[0].comparator):
+                if isinstance(side, cst.SimpleString):
+                    self._compared[id(node)] = side
+                    self._concatenated.add(id(side))  # handled with its comparison, in leave_Comparison
+                    return
+
+    def leave_Comparison(self, original: cst.Comparison, updated: cst.Comparison):
+        """`device == "cuda"` means "on the accelerator": a comparison fixer says so; rules without one
+        rewrite the literal as they would anywhere else."""
+        literal = self._compared.pop(id(original), None)
+        if literal is None:
+            return updated
+        pos = self.get_metadata(PositionProvider, literal).start
+        rules = self.at.get((pos.line, pos.column), ())
+        if any(fx.shape == COMPARISON for rule in rules for fx in FIXERS.get(rule, ())):
+            return self._apply(literal, literal, updated, COMPARISON)
+        if original.left is literal:
+            return updated.with_changes(left=self._apply(literal, literal, updated.left, STRING))
+        target = updated.comparisons[0]
+        comparator = self._apply(literal, literal, target.comparator, STRING)
+        return updated.with_changes(comparisons=[target.with_changes(comparator=comparator)])
+
     def leave_SimpleString(self, original, updated):
         if id(original) in self._concatenated:
             return updated
@@ -211,13 +254,12 @@ class _FileFixer(cst.CSTTransformer):
             for fx in FIXERS.get(rule, ()):
                 if fx.shape == IMPORT and isinstance(stmt.names, (list, tuple)) and stmt.module is not None:
                     module = code(stmt.module)
+                    names = [code(a.name) for a in stmt.names if fx.handles(f"{module}.{code(a.name)}")]
                     reason = self._why_not(fx)
-                    if reason:
+                    if names and reason:
                         self._log(fx, pos.line, code(line).strip(), "", Status.LEFT, reason)
-                        continue
-                    for alias in stmt.names:
-                        if fx.handles(f"{module}.{code(alias.name)}"):
-                            self.drop.append(((fx, pos.line, code(line).strip()), (module, code(alias.name))))
+                    elif names:
+                        self.drop.extend(((fx, pos.line, code(line).strip()), (module, n)) for n in names)
 
     def _statement_guard(self, line):
         """A guarded call standing alone as a statement reads better as an `if` block."""
@@ -249,6 +291,14 @@ class _FileFixer(cst.CSTTransformer):
             else:
                 out.append(stmt)
         return out
+
+
+_DEVICE_NAMES = frozenset({"cuda", "cpu", "xpu", "hpu", "npu", "mps", "mtia", "xla", "meta", "privateuseone",
+                           "nccl", "gloo", "hccl", "xccl", "ccl", "mpi", "ucc"})
+
+
+def _device_names(nodes) -> int:
+    return sum(isinstance(n, cst.SimpleString) and n.evaluated_value in _DEVICE_NAMES for n in nodes)
 
 
 def _module_aliases(module: cst.Module) -> dict[str, str]:

@@ -24,6 +24,7 @@ KEYWORD = "keyword"  # a matched keyword argument: the cst.Arg; return None to d
 ATTRIBUTE = "attribute"  # a matched attribute read (`x.is_cuda`): the cst.Attribute
 ASSIGN = "assign"  # an assignment to a matched name: the cst.SimpleStatementLine
 IMPORT = "import"  # an import of a matched name: the statement; a fixer marks names to drop if unused
+COMPARISON = "comparison"  # `x == "cuda"`: the cst.Comparison around a matched literal (else STRING runs)
 
 ACCELERATOR = "_accelerator"  # the module-level binding the codemod inserts once per file
 

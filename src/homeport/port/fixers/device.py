@@ -11,7 +11,8 @@ import libcst as cst
 
 from homeport.core.model import Target
 from homeport.port.changes import Kind
-from homeport.port.fixers.base import ATTRIBUTE, CALL, KEYWORD, METHOD, STRING, FixContext, Unfixable, code, fixer
+from homeport.port.fixers.base import (ATTRIBUTE, CALL, COMPARISON, KEYWORD, METHOD, STRING, FixContext, Unfixable, code,
+                                       fixer)
 
 ACCELERATOR_API = (2, 6)
 
@@ -48,9 +49,49 @@ def device_string(node, fix: FixContext):
     return cst.FormattedString(parts=parts, start="f" + quote, end=quote)
 
 
+@fixer("ACC001", COMPARISON, min_torch=ACCELERATOR_API)
+def device_comparison(comparison: cst.Comparison, fix: FixContext):
+    """`x == "cuda"` asks "am I on the accelerator?": with a CPU fallback the accelerator's type is
+    "cpu", so the test also asks whether there is one. On NVIDIA it is the original test."""
+    target = comparison.comparisons[0]
+    if isinstance(comparison.left, cst.SimpleString):
+        ported = comparison.with_changes(left=device_string(comparison.left, fix))
+    else:
+        ported = comparison.with_changes(comparisons=[target.with_changes(comparator=device_string(target.comparator, fix))])
+    if fix.guarded:
+        return ported
+    if isinstance(target.operator, (cst.Equal, cst.In)):
+        test = cst.BooleanOperation(fix.available(), cst.And(), ported)
+    elif isinstance(target.operator, (cst.NotEqual, cst.NotIn)):
+        test = cst.BooleanOperation(cst.UnaryOperation(cst.Not(), fix.available()), cst.Or(), ported)
+    else:
+        raise Unfixable("a device type compared by order or identity")
+    return test.with_changes(lpar=[cst.LeftParen()], rpar=[cst.RightParen()])
+
+
 def _device(index: cst.BaseExpression, fix: FixContext) -> cst.Call:
     """torch.device(_accelerator.type, index): an index alone would mean CUDA device `index`."""
     return cst.Call(fix.ref("torch.device"), args=[cst.Arg(fix.accelerator_type()), cst.Arg(index)])
+
+
+def _last_name(node: cst.BaseExpression) -> str:
+    """`args.gpu` -> "gpu", `self.local_rank` -> "local_rank", `rank` -> "rank"."""
+    while isinstance(node, cst.Attribute):
+        return node.attr.value.lower()
+    return node.value.lower() if isinstance(node, cst.Name) else ""
+
+
+def _names_a_device(node: cst.BaseExpression) -> bool:
+    return "device" in _last_name(node) and not _names_an_index(node) or _last_name(node) in ("dev", "d")
+
+
+def _names_an_index(node: cst.BaseExpression) -> bool:
+    """An integer, or a name that says it holds one (rank, gpu, gpu_id, device_id, idx, index, ...)."""
+    if isinstance(node, cst.Integer):
+        return True
+    name = _last_name(node)
+    return bool(name) and (name in ("gpu", "i", "n") or name.endswith(("rank", "_id", "idx", "index", "_gpu", "gpu_id"))
+                           or name.startswith(("gpu", "rank", "local_rank")))
 
 
 @fixer("ACC002", METHOD, min_torch=ACCELERATOR_API)
@@ -61,7 +102,15 @@ def cuda_method(call: cst.Call, fix: FixContext):
     if len(positional) + len(device_kw) > 1 or any(a.star for a in call.args):
         raise Unfixable("an unusual `.cuda()` call shape")
     index = (positional or device_kw or [None])[0]
-    target = fix.accelerator() if index is None else _device(index.value, fix)
+    if index is None:
+        target = fix.accelerator()
+    elif _names_a_device(index.value):
+        target = index.value  # `.cuda(device)` with a torch.device already: `.to(device)`
+    elif _names_an_index(index.value):
+        target = _device(index.value, fix)
+    else:
+        raise Unfixable(f"cannot tell whether `{code(index.value)}` is a device index or a device; "
+                        "use `.to(torch.device(_accelerator.type, index))` or `.to(device)`")
     args = [cst.Arg(target), *rest]
     args[-1] = args[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)
     return call.with_changes(func=call.func.with_changes(attr=cst.Name("to")), args=args)
@@ -159,7 +208,8 @@ _STREAMS = {"Event": "torch.Event", "Stream": "torch.Stream", "current_stream": 
 def events_streams(call: cst.Call, fix: FixContext):
     leaf = _leaf(fix)
     if leaf not in _STREAMS:
-        raise Unfixable(f"`torch.cuda.{leaf}` has no generic form; use `with stream:` on a torch.Stream")
+        raise Unfixable(f"`torch.cuda.{leaf}` is not rewritten; with torch.Stream objects use `with stream:`, "
+                        "`stream.wait_stream(other)` and `torch.accelerator.current_stream()`")
     if fix.target is Target.CPU:
         raise Unfixable("the CPU backend records no events and has no streams; time with time.perf_counter() "
                         "after torch.accelerator.synchronize()")

@@ -23,10 +23,12 @@ def nccl_backend(node, fix: FixContext):
 def bind_device(call: cst.Call, fix: FixContext) -> cst.Call:
     """init_process_group(..., device_id=<this rank's device>): the process group binds its device (eager
     communicator set-up on NVIDIA, which changes when errors surface); None on a machine without an
-    accelerator, where a CPU device_id is refused."""
+    accelerator, where a CPU device_id is refused. The device is LOCAL_RANK's (torchrun), else the current
+    one (mp.spawn workers that called set_device_index first)."""
     if any(a.keyword is not None and a.keyword.value == "device_id" for a in call.args):
         return call
-    local_rank = cst.parse_expression('int(os.environ.get("LOCAL_RANK", 0))')
+    # torchrun sets LOCAL_RANK; under mp.spawn the rank's own set_device_index() call says it
+    local_rank = cst.parse_expression('int(os.environ.get("LOCAL_RANK", torch.accelerator.current_device_index()))')
     device = cst.Call(fix.ref("torch.device"), args=[cst.Arg(fix.accelerator_type()), cst.Arg(local_rank)])
     value = cst.IfExp(test=fix.available(), body=device, orelse=cst.Name("None"))
     args = list(call.args)

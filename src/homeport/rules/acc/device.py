@@ -45,7 +45,10 @@ class CudaDeviceString(Rule):
                Example('import torch\ndev = torch.device("cuda:0")',
                        fixed='import torch\n' + BINDING + 'dev = torch.device(f"{_accelerator.type}:0")'),
                Example("trainer:\n  device: cuda\n", path="config.yaml"),
-               Example('device = f"cuda:{local_rank}"', fixed=PRELUDE + 'device = f"{_accelerator.type}:{local_rank}"')]
+               Example('device = f"cuda:{local_rank}"', fixed=PRELUDE + 'device = f"{_accelerator.type}:{local_rank}"'),
+               Example("if device_type == 'cuda':\n    pass",
+                       fixed=PRELUDE + "if torch.accelerator.is_available() and device_type == _accelerator.type:\n    pass"),
+               Example('backends = {"cuda": "nccl", "xpu": "xccl"}')]
 
 
 class CudaTensorMethod(Rule):
@@ -457,7 +460,9 @@ class CudaTensorCheck(Rule):
     message = "`.is_cuda` is False on every other accelerator; test `x.device.type` instead"
     fix_title = "Test `x.device.type`"
     attributes = ("is_cuda",)
-    VALID = [Example("on_device = x.device.type != 'cpu'")]
+    VALID = [Example("on_device = x.device.type != 'cpu'"),
+             Example("class Loader:\n    def __init__(self, cuda):\n        self.is_cuda = cuda\n\n"
+                     "    def next(self):\n        return self.is_cuda\n")]
     INVALID = [Example("if x.is_cuda:\n    pass", fixed=PRELUDE + "if x.device.type == _accelerator.type:\n    pass")]
 
 

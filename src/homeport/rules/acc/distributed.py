@@ -50,7 +50,8 @@ class NcclBackend(Rule):
     INVALID = [Example('import torch.distributed as dist\ndist.init_process_group(backend="nccl")',
                        fixed="import torch.distributed as dist\nimport os\n" + PRELUDE
                              + "dist.init_process_group(backend=dist.get_default_backend_for_device(_accelerator), "
-                               'device_id=torch.device(_accelerator.type, int(os.environ.get("LOCAL_RANK", 0))) '
+                               'device_id=torch.device(_accelerator.type, int(os.environ.get("LOCAL_RANK", '
+                               'torch.accelerator.current_device_index()))) '
                                "if torch.accelerator.is_available() else None)"),
                Example('if args.backend == "nccl":\n    pass',
                        fixed=PRELUDE + "if args.backend == torch.distributed.get_default_backend_for_device(_accelerator):"

@@ -76,6 +76,7 @@ class CudnnFlags(Rule):
     message = "`{name}` only affects cuDNN; guard it with `torch.backends.cudnn.is_available()` and use `torch.use_deterministic_algorithms()` for determinism"
     fix_title = "Guard cuDNN flags"
     VALID = [Example("import torch\ntorch.use_deterministic_algorithms(True)"),
+             Example("import torch.backends.cudnn as cudnn\nif cudnn.is_available():\n    cudnn.benchmark = True\n"),
              Example("import torch\nif torch.backends.cudnn.is_available():\n    torch.backends.cudnn.benchmark = True\n")]
     INVALID = [Example("import torch\ntorch.backends.cudnn.benchmark = True",
                        fixed="import torch\nif torch.backends.cudnn.is_available():\n    torch.backends.cudnn.benchmark = True"),
