@@ -207,3 +207,8 @@ def test_an_ambiguous_cuda_argument_is_left_with_a_reason():
     code = "import torch\nmodel.cuda(where)\n"
     out, (change,) = port(code)
     assert out == code and change.status is Status.UNSUPPORTED and "device index or a device" in change.reason
+
+
+def test_a_one_element_tuple_comparison_is_a_device_comparison():
+    out, _ = port("import torch\nif device.type in ('cuda',) and fp16:\n    pass\n")
+    assert "if (torch.accelerator.is_available() and device.type in (_accelerator.type,)) and fp16:" in out

@@ -15,7 +15,7 @@ from homeport.core.rule import Rule
 from homeport.port import fixers as _registered  # noqa: F401  (registers the fixers)
 from homeport.port.changes import Change, Status
 from homeport.port.fixers.base import (ACCELERATOR, ASSIGN, ATTRIBUTE, CALL, COMPARISON, FIXERS, IMPORT, KEYWORD,
-                                       METHOD, STRING, FixContext, Fixer, Unfixable, code, show)
+                                       METHOD, STRING, FixContext, Fixer, Unfixable, code, replace_literal, show)
 
 
 _AVAILABILITY = frozenset({"torch.cuda.is_available", "torch.accelerator.is_available"})
@@ -204,9 +204,11 @@ class _FileFixer(cst.CSTTransformer):
     def visit_Comparison(self, node: cst.Comparison) -> None:
         if len(node.comparisons) == 1:
             for side in (node.left, node.comparisons[0].comparator):
-                if isinstance(side, cst.SimpleString):
-                    self._compared[id(node)] = side
-                    self._concatenated.add(id(side))  # handled with its comparison, in leave_Comparison
+                elements = [e.value for e in side.elements] if isinstance(side, (cst.Tuple, cst.List, cst.Set)) else [side]
+                literals = [e for e in elements if isinstance(e, cst.SimpleString)]
+                if len(literals) == 1 and len(elements) == 1 or isinstance(side, cst.SimpleString):
+                    self._compared[id(node)] = literals[0]  # `x == "cuda"`, `x in ("cuda",)`
+                    self._concatenated.add(id(literals[0]))  # handled with its comparison, in leave_Comparison
                     return
 
     def leave_Comparison(self, original: cst.Comparison, updated: cst.Comparison):
@@ -219,11 +221,7 @@ class _FileFixer(cst.CSTTransformer):
         rules = self.at.get((pos.line, pos.column), ())
         if any(fx.shape == COMPARISON for rule in rules for fx in FIXERS.get(rule, ())):
             return self._apply(literal, literal, updated, COMPARISON)
-        if original.left is literal:
-            return updated.with_changes(left=self._apply(literal, literal, updated.left, STRING))
-        target = updated.comparisons[0]
-        comparator = self._apply(literal, literal, target.comparator, STRING)
-        return updated.with_changes(comparisons=[target.with_changes(comparator=comparator)])
+        return replace_literal(updated, lambda node: self._apply(literal, literal, node, STRING))
 
     def leave_SimpleString(self, original, updated):
         if id(original) in self._concatenated:

@@ -130,3 +130,20 @@ class FixContext:
 
 def code(node: cst.CSTNode) -> str:
     return cst.Module([]).code_for_node(node)
+
+
+def replace_literal(comparison: cst.Comparison, replace) -> cst.Comparison:
+    """The comparison with its one string literal (an operand, or the one element of a tuple, list or
+    set operand) replaced by `replace(literal)`."""
+    def side(node):
+        if isinstance(node, cst.SimpleString):
+            return replace(node)
+        if isinstance(node, (cst.Tuple, cst.List, cst.Set)) and len(node.elements) == 1:
+            (element,) = node.elements
+            if isinstance(element.value, cst.SimpleString):
+                return node.with_changes(elements=[element.with_changes(value=replace(element.value))])
+        return node
+
+    target = comparison.comparisons[0]
+    return comparison.with_changes(left=side(comparison.left),
+                                   comparisons=[target.with_changes(comparator=side(target.comparator))])

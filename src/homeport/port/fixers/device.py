@@ -12,7 +12,7 @@ import libcst as cst
 from homeport.core.model import Target
 from homeport.port.changes import Kind
 from homeport.port.fixers.base import (ATTRIBUTE, CALL, COMPARISON, KEYWORD, METHOD, STRING, FixContext, Unfixable, code,
-                                       fixer)
+                                       fixer, replace_literal)
 
 ACCELERATOR_API = (2, 6)
 
@@ -54,10 +54,7 @@ def device_comparison(comparison: cst.Comparison, fix: FixContext):
     """`x == "cuda"` asks "am I on the accelerator?": with a CPU fallback the accelerator's type is
     "cpu", so the test also asks whether there is one. On NVIDIA it is the original test."""
     target = comparison.comparisons[0]
-    if isinstance(comparison.left, cst.SimpleString):
-        ported = comparison.with_changes(left=device_string(comparison.left, fix))
-    else:
-        ported = comparison.with_changes(comparisons=[target.with_changes(comparator=device_string(target.comparator, fix))])
+    ported = replace_literal(comparison, lambda literal: device_string(literal, fix))
     if fix.guarded:
         return ported
     if isinstance(target.operator, (cst.Equal, cst.In)):
