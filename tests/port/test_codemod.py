@@ -9,6 +9,7 @@ from homeport.assess.analyze import analyze_snippet
 from homeport.core.model import Target
 from homeport.port.changes import Status
 from homeport.port.codemod import Options, port_python
+from homeport.rules.acc._common import BINDING
 
 
 def port(code: str, **options) -> tuple[str, list]:
@@ -30,9 +31,34 @@ def test_formatting_and_comments_outside_the_fixed_nodes_are_kept():
 
 def test_the_binding_goes_after_the_docstring_and_future_imports():
     out, _ = port('"""Doc."""\nfrom __future__ import annotations\nfrom torch import nn\n\nm = nn.Linear(1, 1).cuda()\n')
-    assert out.startswith('"""Doc."""\nfrom __future__ import annotations\nfrom torch import nn\nimport torch\n'
-                          '_accelerator = torch.accelerator.current_accelerator() or torch.device("cpu")\n\n')
+    assert out.startswith('"""Doc."""\nfrom __future__ import annotations\nimport torch\nfrom torch import nn\n'
+                          + BINDING)
     compile(out, "t.py", "exec")
+
+
+def test_the_binding_comes_after_the_import_of_torch_even_when_os_is_used_first():
+    out, _ = port("import os\nos.environ.setdefault('OMP_NUM_THREADS', '1')\nimport torch\nm = torch.ones(1).cuda()\n")
+    assert out == ("import os\nos.environ.setdefault('OMP_NUM_THREADS', '1')\nimport torch\n" + BINDING
+                   + "m = torch.ones(1).to(_accelerator)\n")
+    exec(compile(out, "t.py", "exec"), {})
+
+
+@pytest.mark.parametrize("code", [
+    "try:\n    import torch\nexcept ImportError:\n    torch = None\nx = 'cuda'\n",
+    "def f(x):\n    import torch\n    return x.cuda()\n",
+])
+def test_a_conditional_torch_import_is_not_made_unconditional(code):
+    from homeport.port.codemod import NotPortable
+
+    with pytest.raises(NotPortable, match="imported conditionally"):
+        port(code)
+
+
+def test_an_own_accelerator_binding_is_not_overwritten():
+    from homeport.port.codemod import NotPortable
+
+    with pytest.raises(NotPortable, match="already defines `_accelerator`"):
+        port("import torch\n_accelerator = 'mine'\nx = torch.ones(1).cuda()\n")
 
 
 def test_prose_and_suppressed_lines_are_left_alone():
@@ -212,3 +238,50 @@ def test_an_ambiguous_cuda_argument_is_left_with_a_reason():
 def test_a_one_element_tuple_comparison_is_a_device_comparison():
     out, _ = port("import torch\nif device.type in ('cuda',) and fp16:\n    pass\n")
     assert "if (torch.accelerator.is_available() and device.type in (_accelerator.type,)) and fp16:" in out
+
+
+@pytest.mark.parametrize("code, expected", [
+    ("torch.cuda.synchronize(device=d)", "torch.accelerator.synchronize(d)"),
+    ("m = torch.cuda.max_memory_allocated(device=d)", "torch.accelerator.max_memory_allocated(d)"),
+    ("torch.cuda.set_device(device=rank)", "torch.accelerator.set_device_index(rank)"),
+    ("e = torch.cuda.Event(True)", "torch.Event(enable_timing=True)"),
+    ("s = torch.cuda.Stream(None, -1)", "torch.Stream(None, priority=-1)"),
+    ("with torch.cuda.amp.autocast(use_amp):\n    pass", "torch.autocast(_accelerator.type, enabled=use_amp)"),
+    ("with torch.cuda.amp.autocast(True, torch.bfloat16):\n    pass",
+     "torch.autocast(_accelerator.type, enabled=True, dtype=torch.bfloat16)"),
+])
+def test_arguments_move_to_where_the_portable_function_expects_them(code, expected):
+    out, _ = port(f"import torch\n{code}\n")
+    assert expected in out
+
+
+def test_positional_cuda_arguments_keep_their_meaning_at_run_time():
+    out, _ = port("import torch\nwith torch.cuda.amp.autocast(False, torch.bfloat16):\n"
+                  "    on = torch.is_autocast_enabled(_accelerator.type if '_accelerator' in dir() else 'cpu')\n")
+    scope: dict = {}
+    exec(compile(out, "t.py", "exec"), scope)
+    assert scope["on"] is False  # `enabled=False` stayed `enabled`, not a dtype
+
+
+@pytest.mark.parametrize("code, reason", [
+    ("with torch.cuda.device(x.device):\n    pass", "takes an index"),
+    ("d = torch.device('cuda:0\\n')", "escape sequences"),
+    ("class Box:\n    def cuda(self):\n        return self\n\nb = Box().cuda()", "defines a `cuda()` method"),
+])
+def test_shapes_the_fixers_cannot_get_right_are_left_with_a_reason(code, reason):
+    source = f"import torch\n{code}\n"
+    out, changes = port(source)
+    assert out == source
+    assert any(c.status is Status.UNSUPPORTED and reason in c.reason for c in changes)
+
+
+def test_a_raw_f_string_keeps_its_prefix():
+    out, _ = port("import torch\nd = rf'cuda:{i}'\n")
+    assert "d = rf'{_accelerator.type}:{i}'" in out
+
+
+def test_is_cuda_is_false_for_cpu_tensors_without_an_accelerator():
+    out, _ = port("import torch\nflag = torch.ones(1).is_cuda\n")
+    scope: dict = {}
+    exec(compile(out, "t.py", "exec"), scope)
+    assert scope["flag"] is False

@@ -273,7 +273,7 @@ def test_apex_imports_go_only_when_unused():
     code = ("from apex.optimizers import FusedAdam, FusedLAMB\n\n"
             "a = FusedAdam(params, lr=1e-3)\nb = FusedLAMB(params)\n")
     out, changes = port(code)
-    assert out.startswith("from apex.optimizers import FusedLAMB\nimport torch\n")
+    assert out.startswith("import torch\nfrom apex.optimizers import FusedLAMB\n")
     assert "a = torch.optim.AdamW(params, lr=1e-3, weight_decay=0.0, fused=True)\n" in out
     assert "b = FusedLAMB(params)\n" in out
     lamb = [c for c in changes if c.original.startswith("FusedLAMB")]

@@ -52,7 +52,7 @@ def test_ported_path_is_the_same_on_sagemaker_and_relative_elsewhere(path, var, 
 
 def test_import_os_is_added_when_the_file_lacks_it():
     out, _ = port("import torch\ntorch.save(state, '/opt/ml/model/last.pt')\n")
-    assert out == ("import torch\nimport os\n"
+    assert out == ("import os\nimport torch\n"
                    "torch.save(state, os.path.join(os.environ.get('SM_MODEL_DIR', 'model'), 'last.pt'))\n")
 
 

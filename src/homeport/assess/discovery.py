@@ -29,6 +29,7 @@ _SKIP_DIRS = {
     "node_modules": "vendored dependencies", "site-packages": "installed packages",
     "vendor": "vendored code", "vendored": "vendored code", "_vendor": "vendored code",
     "third_party": "vendored code", "third-party": "vendored code", "thirdparty": "vendored code",
+    ".homeport": "homeport's own state (revert patches, change logs)",
     "__pycache__": "cache", ".mypy_cache": "cache", ".pytest_cache": "cache", ".ruff_cache": "cache",
     ".tox": "test environments", ".nox": "test environments", ".eggs": "build output",
     ".terraform": "Terraform provider cache", ".ipynb_checkpoints": "notebook checkpoints",

@@ -50,7 +50,7 @@ def render_text(result: PortResult, console: Console, verbose: bool = True) -> N
         for c in result.changes:
             arrow = f" --> {escape(_one_line(c.replacement)) or '(removed)'}" if c.status is not Status.UNSUPPORTED else ""
             reason = f"\n      [dim]{escape(c.reason)}[/]" if c.reason else ""
-            console.print(f"  {escape(c.path)}:{c.line} [{_STYLE[c.status]}]{c.status.value}[/] [{c.kind.value}] {c.rule} "
+            console.print(f"  {escape(c.path)}:{c.line} [{_STYLE[c.status]}]{c.status.value}[/] {escape(f'[{c.kind.value}]')} {c.rule} "
                           f"{escape(_one_line(c.original))}{arrow}{reason}", highlight=False, soft_wrap=True)
     table = Table(title="references per file", title_justify="left")
     for col in ("file", "flagged", "converted", "left", "lines migrated"):

@@ -11,7 +11,6 @@ import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider, QualifiedNameProvider
 
 from homeport.core.model import Applicability, Finding, Target
-from homeport.core.rule import Rule
 from homeport.port import fixers as _registered  # noqa: F401  (registers the fixers)
 from homeport.port.changes import Change, Status
 from homeport.port.fixers.base import (ACCELERATOR, ASSIGN, ATTRIBUTE, CALL, COMPARISON, FIXERS, IMPORT, KEYWORD,
@@ -35,8 +34,9 @@ def port_python(path: str, source: str, findings: list[Finding], options: Option
         return source, []
     wrapper = MetadataWrapper(cst.parse_module(source))
     fixer = _FileFixer(path, flagged, options, _module_aliases(wrapper.module))
+    fixer.defined = _functions(wrapper.module)
     module = wrapper.visit(fixer)
-    module = _add_preamble(module)
+    module = _add_preamble(module)  # raises NotPortable
     module = _drop_unused_imports(module, [d for _, d in fixer.drop])
     left = _imported(module)
     statements: dict[tuple, list[str]] = defaultdict(list)
@@ -49,6 +49,11 @@ def port_python(path: str, source: str, findings: list[Finding], options: Option
         fixer.changes.append(Change(path, line, fx.rule, before, before if used else "", fx.kind, fx.applicability,
                                     Status.LEFT if used else Status.APPLIED,
                                     f"still used after the rewrite: {', '.join(used)}" if used else ""))
+    try:  # never hand back what Python cannot read: a fixer's slip costs this file its port, not the run
+        compile(module.code, path, "exec", dont_inherit=True)
+    except SyntaxError as exc:
+        raise NotPortable(f"the rewrite would not compile (line {exc.lineno}: {exc.msg}); please report this "
+                          "file shape") from exc
     return module.code, fixer.changes
 
 
@@ -66,6 +71,7 @@ class _FileFixer(cst.CSTTransformer):
         self.drop: list[tuple[tuple, tuple[str, str]]] = []  # ((fixer, line, code), (module, name)): drop if unused
         self.guards: set[int] = set()
         self._checked: list[bool] = []  # per enclosing `if`: is its test "is there an accelerator?"
+        self.defined: frozenset[str] = frozenset()  # the functions the file defines (see _functions)
         self._made: set[int] = set()  # ids of the `if` guards this port wrote (see _merge_guards)
         self._calls: list[cst.Call] = []  # the calls being visited, innermost last
         self._concatenated: set[int] = set()  # ids of the parts of implicitly concatenated strings
@@ -97,6 +103,7 @@ class _FileFixer(cst.CSTTransformer):
         ctx = FixContext(self.options.target, self.options.min_torch, self.aliases)
         ctx.qualname = qualname
         ctx.guarded = bool(self._checked) and self._checked[-1]
+        ctx.defined = self.defined
         if fx.shape not in (CALL, METHOD) and self._calls:
             ctx.enclosing = self._qualname(self._calls[-1].func)
         before = code(original).strip()
@@ -319,6 +326,17 @@ def _module_aliases(module: cst.Module) -> dict[str, str]:
     return aliases
 
 
+def _functions(module: cst.Module) -> frozenset[str]:
+    names: set[str] = set()
+
+    class _Find(cst.CSTVisitor):
+        def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+            names.add(node.name.value)
+
+    module.visit(_Find())
+    return frozenset(names)
+
+
 def _imported(module: cst.Module) -> set[str]:
     """Every `module.name` a from-import anywhere in the file still brings in (try blocks included)."""
     names: set[str] = set()
@@ -333,30 +351,71 @@ def _imported(module: cst.Module) -> set[str]:
 
 
 _IMPORTED = ("os", "torch")  # modules new code may use without the file having imported them
-_BINDING = f'{ACCELERATOR} = torch.accelerator.current_accelerator() or torch.device("cpu")'
+# The accelerator, or the CPU on a machine without one (a CUDA build of torch on a CPU-only host included).
+_BINDING = (f"{ACCELERATOR} = torch.accelerator.current_accelerator() if torch.accelerator.is_available() "
+            'else torch.device("cpu")')
+
+
+class NotPortable(ValueError):
+    """The file as a whole cannot take the rewrite (the engine leaves it unchanged and says why)."""
 
 
 def _add_preamble(module: cst.Module) -> cst.Module:
-    """`import torch` when the new code uses torch and the file did not bind it; the accelerator binding,
-    once, after the imports that precede its first use. Decided on the final tree, so a replacement
-    that a later one removed (a keyword dropped with its "cuda" value) leaves nothing behind."""
+    """`import torch` (or `os`) when the new code uses it and the file did not import it, right after the
+    docstring and `__future__` imports; the accelerator binding once, after the import that binds torch
+    and the imports that precede its first use. Decided on the final tree, so a replacement that a later
+    one removed (a keyword dropped with its "cuda" value) leaves nothing behind."""
     body = list(module.body)
     uses = any(_mentions(s, ACCELERATOR) and not _defines(s, ACCELERATOR) for s in body)
-    defined = any(_defines(s, ACCELERATOR) for s in body)
+    binding = next((s for s in body if _defines(s, ACCELERATOR)), None)
+    if binding is not None and code(binding).strip() != _BINDING:
+        raise NotPortable(f"the file already defines `{ACCELERATOR}` its own way; rename it, then port again")
     bound = set(_module_aliases(module).values())
-    lines = [cst.parse_statement(f"import {name}\n") for name in _IMPORTED
-             if name not in bound and (name == "torch" and uses and not defined or any(_mentions(s, name) for s in body))]
-    if uses and not defined:
-        lines.append(cst.parse_statement(_BINDING + "\n"))
-    if not lines:
-        return module
-    first_use = next((i for i, s in enumerate(body) if any(_mentions(s, n) for n in (ACCELERATOR, *_IMPORTED))),
-                     len(body))
+    needed = [n for n in _IMPORTED if n not in bound
+              and (n == "torch" and uses and binding is None or any(_mentions(s, n) for s in body))]
+    if "torch" in needed and _imports_torch_elsewhere(module):
+        raise NotPortable("torch is imported conditionally (in a try block or a function); homeport adds no "
+                          "top-level `import torch`: import it at the top, then port again")
+    head = _after_docstring(body, len(body))
+    while head < len(body) and _is_future(body[head]):
+        head += 1
+    body[head:head] = [cst.parse_statement(f"import {n}\n") for n in needed]
+    if not uses or binding is not None:
+        return module.with_changes(body=body)
+    first_use = next((i for i, s in enumerate(body) if _mentions(s, ACCELERATOR)), len(body))
+    torch_at = next((i for i, s in enumerate(body) if _binds(s, "torch")), head)
     imports = [i for i, s in enumerate(body[:first_use]) if _is_import(s)]
-    at = imports[-1] + 1 if imports else _after_docstring(body, first_use)
-    if at < len(body) and uses and not defined:
+    at = max([torch_at, *imports]) + 1
+    if at < len(body):
         body[at] = body[at].with_changes(leading_lines=body[at].leading_lines or [cst.EmptyLine()])
-    return module.with_changes(body=body[:at] + lines + body[at:])
+    return module.with_changes(body=body[:at] + [cst.parse_statement(_BINDING + "\n")] + body[at:])
+
+
+def _is_future(stmt) -> bool:
+    return isinstance(stmt, cst.SimpleStatementLine) and any(
+        isinstance(s, cst.ImportFrom) and s.module is not None and code(s.module) == "__future__" for s in stmt.body)
+
+
+def _binds(stmt, name: str) -> bool:
+    """A top-level `import torch` / `import torch.x` statement (what binds the name `torch`)."""
+    return isinstance(stmt, cst.SimpleStatementLine) and any(
+        isinstance(s, cst.Import) and any(a.asname is None and code(a.name).split(".")[0] == name for a in s.names)
+        for s in stmt.body)
+
+
+def _imports_torch_elsewhere(module: cst.Module) -> bool:
+    """`try: import torch` or an `import torch` inside a function: torch is optional or lazy there."""
+    found = []
+
+    class _Find(cst.CSTVisitor):
+        def visit_Import(self, node: cst.Import) -> None:
+            if any(code(a.name).split(".")[0] == "torch" for a in node.names):
+                found.append(node)
+
+    for stmt in module.body:
+        if not (isinstance(stmt, cst.SimpleStatementLine) and _is_import(stmt)):
+            stmt.visit(_Find())
+    return bool(found)
 
 
 def _after_docstring(body, limit: int) -> int:
@@ -410,10 +469,3 @@ def _drop_unused_imports(module: cst.Module, drop: list[tuple[str, str]]) -> cst
         RemoveImportsVisitor.remove_unused_import(context, mod, name)
     return RemoveImportsVisitor(context).transform_module(module)
 
-
-def fixable_rules() -> frozenset[str]:
-    return frozenset(FIXERS)
-
-
-def rule_of(code_: str) -> type[Rule]:
-    return Rule.registry[code_]

@@ -23,7 +23,7 @@ from homeport.core.errors import UsageError
 from homeport.core.model import Applicability, Category, Finding, Skipped, Target
 from homeport.core.rule import Rule
 from homeport.port.changes import Change, FilePort, Kind, Status
-from homeport.port.codemod import Options, port_python
+from homeport.port.codemod import NotPortable, Options, port_python
 from homeport.port.containers import apptainer_definition, port_dockerfile, port_requirements
 from homeport.port.fixers.base import FIXERS, show, version
 
@@ -93,8 +93,10 @@ def port(path: str | os.PathLike, *, target: Target | str = Target.PORTABLE, min
         result.files.append(port_file(root, rel, kinds.get(rel, ""), findings, options))
         if progress:
             progress(done, len(by_path))
-    result.files += [_apptainer(root, f, target) for f in result.files
-                     if kinds.get(f.path) == K.DOCKERFILE and not f.path.endswith(".def") and f.changed]
+    definitions = [_apptainer(root, f, target) for f in result.files
+                   if kinds.get(f.path) == K.DOCKERFILE and not f.path.endswith(".def") and f.changed]
+    result.files += [d for d in definitions if not d.skipped]
+    result.skipped += [Skipped(d.path, d.skipped) for d in definitions if d.skipped]
     return result
 
 
@@ -103,7 +105,10 @@ def _apptainer(root: Path, dockerfile: FilePort, target: Target) -> FilePort:
     Docker daemon (Slurm clusters of most sovereign providers)."""
     rel = str(Path(dockerfile.path).parent / f"Apptainer.{target.value}.def").removeprefix("./")
     existing = (root / rel).read_bytes() if (root / rel).is_file() else b""
-    text = apptainer_definition(dockerfile.after.decode("utf-8"), target)
+    try:
+        text = apptainer_definition(dockerfile.after.decode("utf-8"), target)
+    except ValueError as why:  # a Dockerfile fragment without FROM: nothing to build an image from
+        return FilePort(rel, existing, existing, skipped=f"no Apptainer definition from {dockerfile.path}: {why}")
     change = Change(rel, 1, "DEP003", f"(from {dockerfile.path})", f"Apptainer definition for {target.value}",
                     Kind.SEMANTIC, Applicability.SAFE, Status.APPLIED, "a new file; the Dockerfile stays the source")
     return FilePort(rel, existing, text.encode("utf-8"), changes=[change] if existing != text.encode("utf-8") else [])
@@ -123,6 +128,8 @@ def port_file(root: Path, rel: str, kind: str, findings: list[Finding], options:
         ported.after = text.encode(encoding)
     except NotRewritten as why:
         ported.skipped = str(why)
+    except NotPortable as why:
+        ported.skipped = f"{why}; left unchanged"
     except cst.ParserSyntaxError as exc:
         ported.skipped = f"not valid Python for libcst (line {exc.raw_line}): {exc.message}; left unchanged"
     except (UnicodeError, SyntaxError, ValueError) as exc:
@@ -204,30 +211,42 @@ def _route(rule: type[Rule]) -> str:
             return f"port by hand to: {lib.alternative}"
     if rule.code == "ACC010":
         return "custom CUDA kernels: prefer torch ops, torch.compile or Triton; keep the extension behind a capability check"
-    return f"port by hand: {rule.fix_title or rule.summary()}"
+    if rule.fix_title:
+        return f"port by hand: {rule.fix_title}"
+    return f"no automatic rewrite; what to use instead: `homeport rules show {rule.code}`"
 
 
 _REQ_NAME = re.compile(r"[A-Za-z0-9._-]*")
-_SPEC = re.compile(r"(===|==|~=|>=|>|<=|<|!=)\s*v?(\d+)\.(\d+)")
+_SPEC = re.compile(r"(===|==|~=|>=|<=|!=|>|<|=)\s*v?(\d+)\.(\d+)")  # `=` is conda's (prefix match)
+_TORCH = ("torch", "pytorch")  # the PyPI and the conda name
 
 
 def _torch_floor(assessment, given: str | None) -> tuple[tuple[int, int], str]:
-    """--min-torch when given; else the lowest torch every declaration allows (the highest floor)."""
+    """--min-torch when given; else the lowest torch every declaration allows (the highest floor). With
+    no lower bound anywhere, 2.6 is assumed unless an upper bound rules it out: then nothing that needs
+    a newer torch is written."""
     if given:
         try:
             return version(given), f"--min-torch {given}"
         except ValueError:
             raise UsageError(f"--min-torch {given!r} is not a version", expected="MAJOR.MINOR, e.g. 2.6",
                              got=given, hint="pass the lowest torch version the ported code must run on") from None
-    floors = []
+    floors, ceilings = [], []
     for file in assessment.files:
         for fact in file.facts:
-            if fact.kind == "requirement" and _REQ_NAME.match(fact.value).group(0).lower() == "torch":
-                found = [(int(a), int(b)) for op, a, b in _SPEC.findall(fact.value) if op not in ("<", "<=", "!=")]
-                if found:
-                    floors.append((max(found), f"{fact.value.strip()} in {file.path}:{fact.line}"))
-    if not floors:
-        return ASSUMED_TORCH, (f"no lower bound for torch found in the requirements; assuming {show(ASSUMED_TORCH)} "
-                               "(pass --min-torch)")
-    floor, said = max(floors)
-    return floor, f"from {said}"
+            if fact.kind == "requirement" and _REQ_NAME.match(fact.value).group(0).lower() in _TORCH:
+                where = f"{fact.value.strip()} in {file.path}:{fact.line}"
+                for op, major, minor in _SPEC.findall(fact.value):
+                    bound = (int(major), int(minor))
+                    if op in ("<", "<="):
+                        ceilings.append((bound if op == "<=" else (bound[0], bound[1] - 1), where))
+                    elif op != "!=":
+                        floors.append((bound, where))
+    if floors:
+        floor, said = max(floors)
+        return floor, f"from {said}"
+    if ceilings and min(ceilings)[0] < ASSUMED_TORCH:
+        return (0, 0), (f"no lower bound for torch, and {min(ceilings)[1]} rules out {show(ASSUMED_TORCH)}: "
+                        "nothing that needs a newer torch is written (pass --min-torch)")
+    return ASSUMED_TORCH, (f"no lower bound for torch found in the requirements; assuming {show(ASSUMED_TORCH)} "
+                           "(pass --min-torch)")

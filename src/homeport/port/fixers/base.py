@@ -86,7 +86,13 @@ class FixContext:
         self.guards: set[int] = set()  # ids of the IfExp nodes built by `guard`
         self.guarded = False  # inside `if torch.accelerator.is_available():` already
         self.enclosing: str | None = None  # the qualified name of the call this node is an argument of
+        self.defined: frozenset[str] = frozenset()  # the names of the functions and methods the file defines
         self.follow_ups: list[Fixer] = []  # edits of that call, applied (and logged) with their own safety
+
+    @property
+    def leaf(self) -> str:
+        """The last part of the matched name: `synchronize` for `torch.cuda.synchronize`."""
+        return (self.qualname or "").rsplit(".", 1)[-1]
 
     def at_least(self, major: int, minor: int) -> bool:
         return self.min_torch >= (major, minor)
@@ -147,3 +153,36 @@ def replace_literal(comparison: cst.Comparison, replace) -> cst.Comparison:
     target = comparison.comparisons[0]
     return comparison.with_changes(left=side(comparison.left),
                                    comparisons=[target.with_changes(comparator=side(target.comparator))])
+
+
+_TIGHT = cst.AssignEqual(whitespace_before=cst.SimpleWhitespace(""), whitespace_after=cst.SimpleWhitespace(""))
+
+
+def keyword(name: str, value: cst.BaseExpression) -> cst.Arg:
+    return cst.Arg(value=value, keyword=cst.Name(name), equal=_TIGHT)
+
+
+def bind(call: cst.Call, positional: tuple[str, ...]) -> dict[str, cst.BaseExpression]:
+    """The call's arguments by parameter name; Unfixable for `*args`/`**kwargs` or too many positionals."""
+    bound: dict[str, cst.BaseExpression] = {}
+    position = 0
+    for arg in call.args:
+        if arg.star:
+            raise Unfixable(f"`{arg.star}` arguments: the parameters they fill are not known before run time")
+        if arg.keyword is None:
+            if position >= len(positional):
+                raise Unfixable(f"a positional argument after `{positional[-1]}`; pass it by keyword")
+            name = positional[position]
+            position += 1
+        else:
+            name = arg.keyword.value
+        bound[name] = arg.value
+    return bound
+
+
+def by_keyword(call: cst.Call, positional: tuple[str, ...], first: tuple[str, ...] = ()) -> list[cst.Arg]:
+    """The call's arguments with every positional one named after `positional`, except the names in
+    `first`, which stay positional and in front (where the new function takes them by position)."""
+    bound = bind(call, positional)
+    return ([cst.Arg(bound[n]) for n in first if n in bound]
+            + [keyword(n, v) for n, v in bound.items() if n not in first])

@@ -11,8 +11,8 @@ import libcst as cst
 
 from homeport.core.model import Target
 from homeport.port.changes import Kind
-from homeport.port.fixers.base import (ATTRIBUTE, CALL, COMPARISON, KEYWORD, METHOD, STRING, FixContext, Unfixable, code,
-                                       fixer, replace_literal)
+from homeport.port.fixers.base import (ATTRIBUTE, CALL, COMPARISON, KEYWORD, METHOD, STRING, FixContext, Unfixable,
+                                       by_keyword, code, fixer, replace_literal)
 
 ACCELERATOR_API = (2, 6)
 
@@ -21,8 +21,9 @@ def _renamed(call: cst.Call, fix: FixContext, dotted: str) -> cst.Call:
     return call.with_changes(func=fix.ref(dotted))
 
 
-def _leaf(fix: FixContext) -> str:
-    return fix.qualname.rsplit(".", 1)[-1]
+def _on_accelerator(call: cst.Call, fix: FixContext, dotted: str) -> cst.Call:
+    """`torch.cuda.X(device=d)` -> `torch.accelerator.X(d)`: torch.accelerator takes the device by position only."""
+    return call.with_changes(func=fix.ref(dotted), args=by_keyword(call, ("device",), first=("device",)))
 
 
 # -- device strings and .cuda() ------------------------------------------------------------------
@@ -31,22 +32,22 @@ def device_string(node, fix: FixContext):
     """"cuda" -> _accelerator.type; "cuda:1" and f"cuda:{rank}" keep their index after the type."""
     if isinstance(node, cst.SimpleString):
         value = node.evaluated_value
-        if not isinstance(value, str):
-            raise Unfixable("a bytes literal")
+        if not isinstance(value, str) or node.raw_value != value:
+            raise Unfixable("a bytes literal, or escape sequences in the device string")
         if value == "cuda":
             return fix.accelerator_type()
         rest = [cst.FormattedStringText(value[len("cuda"):].replace("{", "{{").replace("}", "}}"))]
-        quote = node.quote
+        start, end = node.prefix.replace("u", "").replace("U", "") + "f" + node.quote, node.quote
     elif isinstance(node, cst.FormattedString):
         head, *tail = node.parts
         if not (isinstance(head, cst.FormattedStringText) and head.value.startswith("cuda")):
             raise Unfixable("the device type is not at the start of the f-string")
         rest = ([cst.FormattedStringText(head.value[len("cuda"):])] if head.value != "cuda" else []) + tail
-        quote = node.end
+        start, end = node.start, node.end
     else:
         raise Unfixable("a concatenated string")
     parts = [cst.FormattedStringExpression(fix.accelerator_type()), *rest]
-    return cst.FormattedString(parts=parts, start="f" + quote, end=quote)
+    return cst.FormattedString(parts=parts, start=start, end=end)
 
 
 @fixer("ACC001", COMPARISON, min_torch=ACCELERATOR_API)
@@ -73,7 +74,7 @@ def _device(index: cst.BaseExpression, fix: FixContext) -> cst.Call:
 
 def _last_name(node: cst.BaseExpression) -> str:
     """`args.gpu` -> "gpu", `self.local_rank` -> "local_rank", `rank` -> "rank"."""
-    while isinstance(node, cst.Attribute):
+    if isinstance(node, cst.Attribute):
         return node.attr.value.lower()
     return node.value.lower() if isinstance(node, cst.Name) else ""
 
@@ -93,6 +94,9 @@ def _names_an_index(node: cst.BaseExpression) -> bool:
 
 @fixer("ACC002", METHOD, min_torch=ACCELERATOR_API)
 def cuda_method(call: cst.Call, fix: FixContext):
+    if "cuda" in fix.defined:
+        raise Unfixable("this file defines a `cuda()` method of its own; which objects are tensors or modules "
+                        "is for a person to say")
     positional = [a for a in call.args if a.keyword is None and not a.star]
     device_kw = [a for a in call.args if a.keyword is not None and a.keyword.value == "device"]
     rest = [a for a in call.args if a not in positional and a not in device_kw]
@@ -116,24 +120,28 @@ def cuda_method(call: cst.Call, fix: FixContext):
 # -- torch.cuda runtime calls --------------------------------------------------------------------
 @fixer("ACC003", CALL, min_torch=ACCELERATOR_API)
 def availability(call: cst.Call, fix: FixContext):
-    return _renamed(call, fix, f"torch.accelerator.{_leaf(fix)}")
+    return _on_accelerator(call, fix, f"torch.accelerator.{fix.leaf}")
 
 
 @fixer("ACC004", CALL, names=("torch.cuda.set_device", "torch.cuda.current_device"), min_torch=ACCELERATOR_API)
 def device_index(call: cst.Call, fix: FixContext):
     suffix = "index" if fix.at_least(2, 7) else "idx"  # the *_idx names are 2.6's
-    name = {"set_device": "set_device_", "current_device": "current_device_"}[_leaf(fix)] + suffix
-    return fix.guard(_renamed(call, fix, f"torch.accelerator.{name}"), "None" if name.startswith("set") else "0")
+    name = {"set_device": "set_device_", "current_device": "current_device_"}[fix.leaf] + suffix
+    return fix.guard(_on_accelerator(call, fix, f"torch.accelerator.{name}"), "None" if name.startswith("set") else "0")
 
 
 @fixer("ACC004", CALL, names=("torch.cuda.device",), min_torch=(2, 8))
 def device_context(call: cst.Call, fix: FixContext):
-    return _renamed(call, fix, "torch.accelerator.device_index")
+    """`with torch.cuda.device(i)` -> `torch.accelerator.device_index(i)`, which takes an index only."""
+    args = by_keyword(call, ("device",), first=("device",))
+    if len(args) != 1 or args[0].keyword is not None or not _names_an_index(args[0].value):
+        raise Unfixable("torch.accelerator.device_index() takes an index; this argument may be a device")
+    return call.with_changes(func=fix.ref("torch.accelerator.device_index"), args=args)
 
 
 @fixer("ACC005", CALL, min_torch=ACCELERATOR_API)
 def synchronize(call: cst.Call, fix: FixContext):
-    return fix.guard(_renamed(call, fix, "torch.accelerator.synchronize"))
+    return fix.guard(_on_accelerator(call, fix, "torch.accelerator.synchronize"))
 
 
 # What each CUDA memory function is called in torch.accelerator (2.9), and what it answers on a machine
@@ -155,16 +163,15 @@ _MEMORY = {
 
 @fixer("ACC006", CALL, min_torch=ACCELERATOR_API)
 def memory(call: cst.Call, fix: FixContext):
-    leaf = _leaf(fix)
+    leaf = fix.leaf
     if leaf not in _MEMORY:
         raise Unfixable(f"`torch.cuda.{leaf}` has no device-generic form; use the target's own memory controls")
     name, fallback = _MEMORY[leaf]
     if fix.at_least(2, 9):
-        func = fix.ref(f"torch.accelerator.{name}")
-    else:  # torch.accelerator has no memory functions before 2.9: ask the accelerator's own module
-        module = cst.Call(fix.ref("torch.get_device_module"), args=[cst.Arg(fix.accelerator())])
-        func = cst.Attribute(module, cst.Name(name))
-    return fix.guard(call.with_changes(func=func), fallback)
+        return fix.guard(_on_accelerator(call, fix, f"torch.accelerator.{name}"), fallback)
+    # torch.accelerator has no memory functions before 2.9: ask the accelerator's own module
+    module = cst.Call(fix.ref("torch.get_device_module"), args=[cst.Arg(fix.accelerator())])
+    return fix.guard(call.with_changes(func=cst.Attribute(module, cst.Name(name))), fallback)
 
 
 # -- RNG ------------------------------------------------------------------------------------------
@@ -172,7 +179,7 @@ def memory(call: cst.Call, fix: FixContext):
                               "torch.cuda.seed_all", "torch.cuda.initial_seed"), kind=Kind.SEMANTIC, unsafe=True)
 def seed(call: cst.Call, fix: FixContext):
     """torch.manual_seed seeds every device, the CPU included: the CPU stream is reseeded too."""
-    name = {"manual_seed_all": "manual_seed", "seed_all": "seed"}.get(_leaf(fix), _leaf(fix))
+    name = {"manual_seed_all": "manual_seed", "seed_all": "seed"}.get(fix.leaf, fix.leaf)
     return _renamed(call, fix, f"torch.{name}")
 
 
@@ -180,10 +187,10 @@ def seed(call: cst.Call, fix: FixContext):
 def rng_state(call: cst.Call, fix: FixContext):
     """The accelerator's generator; on a CPU-only machine the CPU's, which is then the device's."""
     module = cst.Call(fix.ref("torch.get_device_module"), args=[cst.Arg(fix.accelerator())])
-    on_device = call.with_changes(func=cst.Attribute(module, cst.Name(_leaf(fix))))
-    if _leaf(fix) == "get_rng_state" and call.args:
+    on_device = call.with_changes(func=cst.Attribute(module, cst.Name(fix.leaf)))
+    if fix.leaf == "get_rng_state" and call.args:
         raise Unfixable("a device argument to get_rng_state")
-    on_cpu = call.with_changes(func=fix.ref(f"torch.{_leaf(fix)}"), args=[a for a in call.args if a.keyword is None][:1])
+    on_cpu = call.with_changes(func=fix.ref(f"torch.{fix.leaf}"), args=[a for a in call.args if a.keyword is None][:1])
     return fix.guard(on_device, code(on_cpu))
 
 
@@ -193,24 +200,28 @@ def rng_state(call: cst.Call, fix: FixContext):
        kind=Kind.SEMANTIC, unsafe=True, min_torch=ACCELERATOR_API)
 def device_properties(call: cst.Call, fix: FixContext):
     module = cst.Call(fix.ref("torch.get_device_module"), args=[cst.Arg(fix.accelerator())])
-    return call.with_changes(func=cst.Attribute(module, cst.Name(_leaf(fix))))
+    return call.with_changes(func=cst.Attribute(module, cst.Name(fix.leaf)))
 
 
 # -- events and streams ---------------------------------------------------------------------------
-_STREAMS = {"Event": "torch.Event", "Stream": "torch.Stream", "current_stream": "torch.accelerator.current_stream",
-            "set_stream": "torch.accelerator.set_stream"}
+# name -> (the generic one, its CUDA parameters in order, those the generic one takes by position)
+_STREAMS = {"Event": ("torch.Event", ("enable_timing", "blocking", "interprocess"), ()),
+            "Stream": ("torch.Stream", ("device", "priority"), ("device",)),
+            "current_stream": ("torch.accelerator.current_stream", ("device",), ("device",)),
+            "set_stream": ("torch.accelerator.set_stream", ("stream",), ("stream",))}
 
 
 @fixer("ACC009", CALL, min_torch=ACCELERATOR_API)
 def events_streams(call: cst.Call, fix: FixContext):
-    leaf = _leaf(fix)
+    leaf = fix.leaf
     if leaf not in _STREAMS:
         raise Unfixable(f"`torch.cuda.{leaf}` is not rewritten; with torch.Stream objects use `with stream:`, "
                         "`stream.wait_stream(other)` and `torch.accelerator.current_stream()`")
     if fix.target is Target.CPU:
         raise Unfixable("the CPU backend records no events and has no streams; time with time.perf_counter() "
                         "after torch.accelerator.synchronize()")
-    return _renamed(call, fix, _STREAMS[leaf])
+    dotted, parameters, positional = _STREAMS[leaf]
+    return call.with_changes(func=fix.ref(dotted), args=by_keyword(call, parameters, first=positional))
 
 
 # -- tensors ----------------------------------------------------------------------------------------
@@ -219,8 +230,10 @@ def is_cuda(node: cst.Attribute, fix: FixContext):
     if node.attr.value != "is_cuda":
         raise Unfixable("not an is_cuda read")
     device_type = cst.Attribute(cst.Attribute(node.value, cst.Name("device")), cst.Name("type"))
-    return cst.Comparison(device_type, [cst.ComparisonTarget(cst.Equal(), fix.accelerator_type())],
-                          lpar=[cst.LeftParen()], rpar=[cst.RightParen()])
+    test = cst.Comparison(device_type, [cst.ComparisonTarget(cst.Equal(), fix.accelerator_type())])
+    if not fix.guarded:  # a CPU tensor on a machine without an accelerator is no `is_cuda` tensor
+        test = cst.BooleanOperation(fix.available(), cst.And(), test)
+    return test.with_changes(lpar=[cst.LeftParen()], rpar=[cst.RightParen()])
 
 
 @fixer("ACC017", KEYWORD)

@@ -28,7 +28,8 @@ def bind_device(call: cst.Call, fix: FixContext) -> cst.Call:
     if any(a.keyword is not None and a.keyword.value == "device_id" for a in call.args):
         return call
     # torchrun sets LOCAL_RANK; under mp.spawn the rank's own set_device_index() call says it
-    local_rank = cst.parse_expression('int(os.environ.get("LOCAL_RANK", torch.accelerator.current_device_index()))')
+    current = "current_device_index" if fix.at_least(2, 7) else "current_device_idx"
+    local_rank = cst.parse_expression(f'int(os.environ.get("LOCAL_RANK", torch.accelerator.{current}()))')
     device = cst.Call(fix.ref("torch.device"), args=[cst.Arg(fix.accelerator_type()), cst.Arg(local_rank)])
     value = cst.IfExp(test=fix.available(), body=device, orelse=cst.Name("None"))
     args = list(call.args)

@@ -13,32 +13,9 @@ import ast
 import libcst as cst
 
 from homeport.port.changes import Kind
-from homeport.port.fixers.base import CALL, IMPORT, FixContext, Unfixable, code, fixer
+from homeport.port.fixers.base import CALL, IMPORT, FixContext, Unfixable, bind, code, fixer, keyword
 
-_TIGHT = cst.AssignEqual(whitespace_before=cst.SimpleWhitespace(""), whitespace_after=cst.SimpleWhitespace(""))
 _UNSET = object()
-
-
-def _keyword(name: str, value: cst.BaseExpression) -> cst.Arg:
-    return cst.Arg(value=value, keyword=cst.Name(name), equal=_TIGHT)
-
-
-def _bind(call: cst.Call, positional: tuple[str, ...]) -> dict[str, cst.BaseExpression]:
-    """The call's arguments by parameter name; Unfixable for `*args`/`**kwargs` or too many positionals."""
-    bound: dict[str, cst.BaseExpression] = {}
-    position = 0
-    for arg in call.args:
-        if arg.star:
-            raise Unfixable(f"`{arg.star}` arguments: the parameters they fill are not known before run time")
-        if arg.keyword is None:
-            if position >= len(positional):
-                raise Unfixable(f"a positional argument after `{positional[-1]}`; pass it by keyword")
-            name = positional[position]
-            position += 1
-        else:
-            name = arg.keyword.value
-        bound[name] = arg.value
-    return bound
 
 
 def _literal(node: cst.BaseExpression):
@@ -61,10 +38,6 @@ def _only_defaults(bound: dict, defaults: dict, handled: set[str], what: str) ->
                             f"(only its default, {defaults[name]!r}, is)")
 
 
-def _leaf(fix: FixContext) -> str:
-    return fix.qualname.rsplit(".", 1)[-1]
-
-
 # -- apex ---------------------------------------------------------------------------------------------
 # apex defaults that torch's optimiser behaves like only at that value (anything else: Unfixable).
 _ADAM_DEFAULTS = {"bias_correction": True, "amsgrad": False, "set_grad_none": True, "capturable": False,
@@ -77,7 +50,7 @@ def fused_adam(call: cst.Call, fix: FixContext):
     """FusedAdam -> torch.optim.AdamW(..., fused=True) (Adam when adam_w_mode=False). apex's update is the
     same arithmetic (decoupled decay p -= lr * (m_hat / (sqrt(v_hat) + eps) + wd * p)); its weight_decay
     defaults to 0 where AdamW's defaults to 0.01, so the default is written out."""
-    bound = _bind(call, ("params", "lr"))
+    bound = bind(call, ("params", "lr"))
     if "params" not in bound:
         raise Unfixable("no parameters argument")
     decoupled = _literal(bound.get("adam_w_mode", cst.Name("True")))
@@ -86,10 +59,10 @@ def fused_adam(call: cst.Call, fix: FixContext):
     passed = ("params", "lr", "betas", "eps", "weight_decay")
     _only_defaults(bound, _ADAM_DEFAULTS, {*passed, "adam_w_mode"}, "apex FusedAdam")
     args = [cst.Arg(bound["params"])]
-    args += [_keyword(name, bound[name]) for name in passed[1:] if name in bound]
+    args += [keyword(name, bound[name]) for name in passed[1:] if name in bound]
     if decoupled and "weight_decay" not in bound:
-        args.append(_keyword("weight_decay", cst.Float("0.0")))
-    args.append(_keyword("fused", cst.Name("True")))
+        args.append(keyword("weight_decay", cst.Float("0.0")))
+    args.append(keyword("fused", cst.Name("True")))
     return cst.Call(fix.ref("torch.optim.AdamW" if decoupled else "torch.optim.Adam"), args=args)
 
 
@@ -103,15 +76,15 @@ def fused_norm(call: cst.Call, fix: FixContext):
     """FusedLayerNorm -> nn.LayerNorm, FusedRMSNorm -> nn.RMSNorm: the same parameters (weight, bias), so
     checkpoints load. apex's RMSNorm eps defaults to 1e-5 where torch's uses the dtype's epsilon, so the
     default is written out; `memory_efficient` only trades memory for recomputation and is dropped."""
-    bound = _bind(call, ("normalized_shape", "eps", "elementwise_affine"))
+    bound = bind(call, ("normalized_shape", "eps", "elementwise_affine"))
     if "normalized_shape" not in bound:
         raise Unfixable("no normalized_shape argument")
     kept = ("eps", "elementwise_affine")
-    _only_defaults(bound, {}, {"normalized_shape", "memory_efficient", *kept}, f"apex {_leaf(fix)}")
-    args = [cst.Arg(bound["normalized_shape"])] + [_keyword(n, bound[n]) for n in kept if n in bound]
-    if _leaf(fix) == "FusedRMSNorm" and "eps" not in bound:
-        args.insert(1, _keyword("eps", cst.Float("1e-5")))
-    return cst.Call(fix.ref(_NORMS[_leaf(fix)]), args=args)
+    _only_defaults(bound, {}, {"normalized_shape", "memory_efficient", *kept}, f"apex {fix.leaf}")
+    args = [cst.Arg(bound["normalized_shape"])] + [keyword(n, bound[n]) for n in kept if n in bound]
+    if fix.leaf == "FusedRMSNorm" and "eps" not in bound:
+        args.insert(1, keyword("eps", cst.Float("1e-5")))
+    return cst.Call(fix.ref(_NORMS[fix.leaf]), args=args)
 
 
 # What to use instead of the apex parts that are not rewritten (the change log says it).
@@ -181,13 +154,13 @@ def flash_attn_func(call: cst.Call, fix: FixContext):
     SDPA on the transposed tensors. Both apply dropout_p as given (also in eval mode) and default the scale
     to 1/sqrt(headdim). The causal masks agree when query and key lengths are equal; flash-attn aligns a
     shorter query to the bottom-right of the matrix, SDPA's is_causal to the top-left."""
-    bound = _bind(call, _FLASH_POSITIONAL)
+    bound = bind(call, _FLASH_POSITIONAL)
     missing = [n for n in ("q", "k", "v") if n not in bound]
     if missing:
         raise Unfixable(f"no `{missing[0]}` argument")
     renamed = {"dropout_p": "dropout_p", "softmax_scale": "scale", "causal": "is_causal"}
     _only_defaults(bound, _FLASH_DEFAULTS, {"q", "k", "v", *renamed}, "flash_attn_func")
-    keywords = [_keyword(new, bound[old]) for old, new in renamed.items() if old in bound]
+    keywords = [keyword(new, bound[old]) for old, new in renamed.items() if old in bound]
     return _sdpa(fix, bound["q"], bound["k"], bound["v"], keywords)
 
 
@@ -210,7 +183,7 @@ def flash_attn_other(call: cst.Call, fix: FixContext):
     if name.startswith("flash_attn_interface."):
         raise Unfixable(f"`{name}` is FlashAttention-3 (Hopper), whose signature and return value differ "
                         "between releases; port it by hand to F.scaled_dot_product_attention")
-    route = next((r for word, r in _FLASH_ROUTES.items() if word in _leaf(fix)), None)
+    route = next((r for word, r in _FLASH_ROUTES.items() if word in fix.leaf), None)
     _no_rewrite(name, route, "use F.scaled_dot_product_attention (HF: attn_implementation='sdpa')")
 
 
@@ -252,16 +225,16 @@ def memory_efficient_attention(call: cst.Call, fix: FixContext):
     """memory_efficient_attention(query, key, value, attn_bias, p, scale) on (batch, seq, heads, dim) ->
     SDPA on the transposed tensors; LowerTriangularMask() -> is_causal=True (both top-left aligned).
     The 5-D grouped form (batch, seq, groups, heads, dim) is not recognisable here and must not be ported."""
-    bound = _bind(call, _XFORMERS_POSITIONAL)
+    bound = bind(call, _XFORMERS_POSITIONAL)
     missing = [n for n in ("query", "key", "value") if n not in bound]
     if missing:
         raise Unfixable(f"no `{missing[0]}` argument")
     _only_defaults(bound, _XFORMERS_DEFAULTS, {*_XFORMERS_POSITIONAL}, "memory_efficient_attention")
-    keywords = [_keyword("dropout_p", bound["p"])] if "p" in bound else []
+    keywords = [keyword("dropout_p", bound["p"])] if "p" in bound else []
     if "scale" in bound:
-        keywords.append(_keyword("scale", bound["scale"]))
+        keywords.append(keyword("scale", bound["scale"]))
     if "attn_bias" in bound and _causal_bias(bound["attn_bias"], fix):
-        keywords.append(_keyword("is_causal", cst.Name("True")))
+        keywords.append(keyword("is_causal", cst.Name("True")))
     return _sdpa(fix, bound["query"], bound["key"], bound["value"], keywords)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import libcst as cst
 
 from homeport.port.changes import Kind
-from homeport.port.fixers.base import ASSIGN, CALL, IMPORT, FixContext, Unfixable, fixer
+from homeport.port.fixers.base import ASSIGN, CALL, IMPORT, FixContext, Unfixable, by_keyword, fixer
 
 _AMP = {"autocast": "torch.autocast", "GradScaler": "torch.amp.GradScaler",
         "custom_fwd": "torch.amp.custom_fwd", "custom_bwd": "torch.amp.custom_bwd"}
@@ -14,15 +14,17 @@ _AMP = {"autocast": "torch.autocast", "GradScaler": "torch.amp.GradScaler",
 @fixer("ACC013", CALL, min_torch=(2, 6))
 def amp(call: cst.Call, fix: FixContext):
     """torch.cuda.amp.X(...) -> torch.amp's X with the device type: the same defaults on CUDA (fp16)."""
-    leaf = fix.qualname.rsplit(".", 1)[-1]
+    leaf = fix.leaf
     if leaf not in _AMP:
         raise Unfixable(f"`torch.cuda.amp.{leaf}` has no torch.amp counterpart")
     if leaf.startswith("custom_"):
         device = cst.Arg(fix.accelerator_type(), keyword=cst.Name("device_type"),
                          equal=cst.AssignEqual(cst.SimpleWhitespace(""), cst.SimpleWhitespace("")))
         return call.with_changes(func=fix.ref(_AMP[leaf]), args=[*_with_comma(call.args), device])
-    device = cst.Arg(fix.accelerator_type())
-    return call.with_changes(func=fix.ref(_AMP[leaf]), args=[device, *call.args] if call.args else [device])
+    # torch.cuda.amp.autocast(enabled, dtype, cache_enabled) and GradScaler(init_scale, ...): by name, since
+    # torch.autocast takes (device_type, dtype, enabled, ...) and GradScaler (device, init_scale, ...)
+    args = call.args if leaf == "GradScaler" else by_keyword(call, ("enabled", "dtype", "cache_enabled"))
+    return call.with_changes(func=fix.ref(_AMP[leaf]), args=[cst.Arg(fix.accelerator_type()), *args])
 
 
 def _with_comma(args):

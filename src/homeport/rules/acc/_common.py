@@ -10,5 +10,6 @@ RUNS_ON_ROCM = {Target.ROCM: INFO, Target.CUDA: INFO}
 NVIDIA_ONLY = {Target.CUDA: INFO}
 
 # What `homeport port` puts at the top of a file whose new code needs the accelerator (fixed examples).
-BINDING = '_accelerator = torch.accelerator.current_accelerator() or torch.device("cpu")\n\n'
+BINDING = ('_accelerator = torch.accelerator.current_accelerator() if torch.accelerator.is_available() '
+           'else torch.device("cpu")\n\n')
 PRELUDE = "import torch\n" + BINDING

@@ -463,7 +463,8 @@ class CudaTensorCheck(Rule):
     VALID = [Example("on_device = x.device.type != 'cpu'"),
              Example("class Loader:\n    def __init__(self, cuda):\n        self.is_cuda = cuda\n\n"
                      "    def next(self):\n        return self.is_cuda\n")]
-    INVALID = [Example("if x.is_cuda:\n    pass", fixed=PRELUDE + "if x.device.type == _accelerator.type:\n    pass")]
+    INVALID = [Example("if x.is_cuda:\n    pass", fixed=PRELUDE + "if torch.accelerator.is_available() and x.device.type == _accelerator.type:\n"
+                                                         "    pass")]
 
 
 class TorchCudaApi(_TorchCudaApi):

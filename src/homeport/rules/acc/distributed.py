@@ -48,7 +48,7 @@ class NcclBackend(Rule):
     VALID = [Example("import torch.distributed as dist\ndist.init_process_group(dist.get_default_backend_for_device(d))"),
              Example("distributed:\n  backend: gloo\n", path="config.yaml")]
     INVALID = [Example('import torch.distributed as dist\ndist.init_process_group(backend="nccl")',
-                       fixed="import torch.distributed as dist\nimport os\n" + PRELUDE
+                       fixed="import os\nimport torch\nimport torch.distributed as dist\n" + BINDING
                              + "dist.init_process_group(backend=dist.get_default_backend_for_device(_accelerator), "
                                'device_id=torch.device(_accelerator.type, int(os.environ.get("LOCAL_RANK", '
                                'torch.accelerator.current_device_index()))) '
