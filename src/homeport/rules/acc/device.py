@@ -22,8 +22,8 @@ class CudaDeviceString(Rule):
     ```
     Use instead:
     ```python
-    device = torch.accelerator.current_accelerator() or torch.device("cpu")
-    model.to(device)
+    _accelerator = torch.accelerator.current_accelerator() if torch.accelerator.is_available() else torch.device("cpu")
+    model.to(_accelerator)
     ```
 
     ## Fix safety
