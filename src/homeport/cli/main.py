@@ -54,8 +54,8 @@ def main(argv: list[str] | None = None) -> int:
         # escape(): the message quotes paths and input, and `a[/x].py` would read as a closing markup tag
         err.print(f"[bold red]error:[/] {escape(exc.render())}", highlight=False, markup=True)
         return exc.exit_code
-    except KeyboardInterrupt:
-        err.print("interrupted; nothing was written")
+    except KeyboardInterrupt as exc:  # what was being written says what became of it (port/apply.py)
+        err.print(f"interrupted{f': {exc}' if str(exc) else ''}", highlight=False, markup=False)
         return EXIT_ERROR
     except BrokenPipeError:
         return EXIT_OK
@@ -79,11 +79,18 @@ def write_output(text: str, output: str | None) -> None:
             return
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(path.name + ".tmp")
-        tmp.write_text(text, encoding="utf-8")
-        tmp.replace(path)  # never leave a half-written report behind
+        try:
+            tmp.write_text(text, encoding="utf-8")
+            tmp.replace(path)  # never leave a half-written report behind
+        except BaseException:
+            try:
+                tmp.unlink(missing_ok=True)
+            except OSError:
+                pass
+            raise
     except OSError as exc:
         raise HomeportError(f"cannot write {path}", got=exc.strerror or str(exc),
-                            hint="choose a writable path with -o") from exc
+                            hint="choose a writable path") from exc
 
 
 def run() -> None:

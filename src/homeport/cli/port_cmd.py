@@ -9,10 +9,11 @@ import sys
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from homeport.cli.main import EXIT_FINDINGS, EXIT_OK, write_output
-from homeport.core.errors import UsageError
+from homeport.core.errors import HomeportError, UsageError
 from homeport.core.model import Applicability, Target
 
 
@@ -31,7 +32,8 @@ def add_parser(sub) -> None:
     mode.add_argument("--check", action="store_true", help="exit 1 while any safe fix remains (for CI)")
     mode.add_argument("--revert", metavar="PATCH", help="undo a --write with the revert patch it printed")
     p.add_argument("--force", action="store_true", help="--write outside git or with uncommitted changes; "
-                   "--revert files edited since the port")
+                   "--revert also files edited since the port (the port's changes undone where the patch still "
+                   "fits, the edits kept: not byte-identical)")
     p.add_argument("--unsafe-fixes", action="store_true", help="also apply fixes that may change behaviour")
     p.add_argument("--min-torch", metavar="X.Y", help="the oldest torch the ported code must run on "
                    "(default: the lowest the requirements allow)")
@@ -50,8 +52,17 @@ def run(args) -> int:
         raise UsageError(f"unknown target {args.target!r}", expected=", ".join(t.value for t in Target),
                          hint="fix --target or the HOMEPORT_TARGET variable")
     from homeport.port import apply, changelog
+    from homeport.port.patch import unified_diff
     from homeport.port.engine import port
 
+    source = Path(args.path or ".")
+    single = source if source.exists() and not source.is_dir() else None  # one file: copy just it with --out
+    root = source.resolve().parent if single else source.resolve()
+    if args.out:  # before the port, which may take minutes
+        out = apply.check_out(root, Path(args.out), single)
+        if args.log and args.log != "-" and _within(Path(args.log).resolve(), out):
+            raise UsageError(f"--log {args.log} is inside --out {args.out}", expected="a log path outside the copy",
+                             hint="write the log elsewhere, e.g. beside the copy; nothing was written")
     err = Console(stderr=True)
     with Progress(TextColumn("porting"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err,
                   transient=True, disable=not err.is_terminal) as progress:
@@ -59,6 +70,7 @@ def run(args) -> int:
         result = port(args.path or ".", target=args.target, min_torch=args.min_torch, unsafe=args.unsafe_fixes,
                       progress=lambda done, total: progress.update(task, completed=done, total=total))
     if args.log:
+        _check_log(args.log, result, single)
         write_output(changelog.render_json(result), args.log)
     if args.format == "json":
         write_output(changelog.render_json(result), None)
@@ -67,20 +79,64 @@ def run(args) -> int:
     if args.check:
         return _check(result, err)
     if args.out:
-        written = apply.write_copy(result.root, Path(args.out), result.files)
-        err.print(f"wrote a ported copy to {args.out} ({written} files rewritten)", highlight=False)
+        copy = apply.write_copy(result.root, Path(args.out), result.files, single=single)
+        if copy.not_copied:
+            err.print(f"[yellow]not copied[/] ({len(copy.not_copied)}): {escape(', '.join(copy.not_copied))}",
+                      highlight=False)
+        err.print(f"wrote a ported copy to {escape(args.out)} ({copy.written} files rewritten)", highlight=False)
     elif args.write:
         patch = apply.write_in_place(result.root, result.files, force=args.force)
         if patch is None:
             err.print("nothing to rewrite")
         else:
+            undo = f"homeport port --revert {patch}"
             log = patch.with_suffix(".json")
-            write_output(changelog.render_json(result), str(log))
-            err.print(f"rewrote {len(result.changed)} files; change log {log}\n"
-                      f"undo with: homeport port --revert {patch}", highlight=False)
+            try:
+                write_output(changelog.render_json(result), str(log))
+            except KeyboardInterrupt:
+                raise KeyboardInterrupt(f"the tree was rewritten; undo with: {undo}") from None
+            except HomeportError as exc:
+                raise HomeportError(exc.what, got=exc.got, hint=f"the tree was rewritten all the same; undo with: {undo}"
+                                    ) from None
+            err.print(f"rewrote {len(result.changed)} files; change log {escape(str(log))}\n"
+                      f"undo with: {escape(undo)}", highlight=False)
     elif args.format == "text":
-        sys.stdout.write(apply.unified_diff(result.files))
+        _write_diff(unified_diff(result.files, root=result.root))
     return EXIT_OK
+
+
+def _write_diff(text: str) -> None:
+    """The diff as the bytes of the files it quotes (a latin-1 line stays latin-1, as `git apply` needs),
+    whatever the encoding of stdout."""
+    buffer = getattr(sys.stdout, "buffer", None)
+    if buffer is None:  # a text-only stream (tests, embedding): it takes the text as it is
+        sys.stdout.write(text)
+        return
+    sys.stdout.flush()
+    buffer.write(text.encode("utf-8", "surrogateescape"))
+    buffer.flush()
+
+
+def _within(path: Path, folder: Path) -> bool:
+    return path == folder or folder in path.parents
+
+
+def _check_log(log: str, result, single: Path | None) -> None:
+    """--log must not overwrite what the port reads or writes, nor any other file of the ported tree
+    (an earlier change log excepted)."""
+    from homeport.port.apply import is_change_log
+
+    if log == "-":
+        return
+    path = Path(log).resolve()
+    ported = {(Path(result.root) / f.path).resolve() for f in result.files} | ({single.resolve()} if single else set())
+    if path in ported:
+        raise UsageError(f"--log {log} is a file the port reads or writes", expected="a path outside the ported files",
+                         hint="choose another path for the change log, e.g. port-log.json; nothing was written")
+    if path.is_file() and _within(path, Path(result.root).resolve()) and not is_change_log(path):
+        raise UsageError(f"--log {log} would overwrite a file of the tree being ported",
+                         expected="a new file, or a change log an earlier --log wrote",
+                         hint="choose another path for the change log; nothing was written")
 
 
 def _check(result, err: Console) -> int:
@@ -102,9 +158,28 @@ def _revert(args) -> int:
     from homeport.port.apply import revert
 
     patch = Path(args.revert)
+    if not patch.exists():
+        raise UsageError(f"revert patch not found: {patch}", expected="the .patch file printed by `homeport port --write`",
+                         hint="they are kept in ROOT/.homeport/port/revert-*.patch")
+    if patch.is_dir():
+        raise UsageError(f"--revert {patch} is a directory", expected="the .patch file printed by `homeport port --write`",
+                         hint=f"pick one of {patch}/revert-*.patch")
     root = Path(args.path) if args.path else _root_of(patch)
-    restored = revert(patch, root.resolve(), force=args.force)
-    Console(stderr=True).print(f"restored {len(restored)} files byte for byte: {', '.join(restored)}", highlight=False)
+    if not root.is_dir():
+        raise UsageError(f"{root} is not a directory", expected="the root of the tree the patch reverts",
+                         hint=f"homeport port ROOT --revert {patch}")
+    done = revert(patch, root.resolve(), force=args.force)
+    err = Console(stderr=True)
+    if done.restored:
+        err.print(f"restored {len(done.restored)} files byte for byte: {escape(', '.join(done.restored))}",
+                  highlight=False)
+    if done.kept_edits:
+        err.print(f"[yellow]undid the port in {len(done.kept_edits)} files edited since, keeping those edits "
+                  f"(not byte-identical to the original)[/]: {escape(', '.join(done.kept_edits))}", highlight=False)
+    if done.already:
+        lead = "nothing to revert: " if not (done.restored or done.kept_edits) else ""
+        err.print(f"{lead}already restored ({len(done.already)} files): {escape(', '.join(done.already))}",
+                  highlight=False)
     return EXIT_OK
 
 
