@@ -1,0 +1,179 @@
+"""`homeport data plan|copy|verify`: move a dataset between object stores, verified and resumable."""
+
+from __future__ import annotations
+
+import re
+import sys
+
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import (BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn,
+                           TransferSpeedColumn)
+
+from homeport.cli.main import EXIT_FINDINGS, EXIT_OK
+from homeport.core.errors import UsageError
+
+UNITS = {"": 1, "b": 1, "k": 10**3, "kb": 10**3, "kib": 2**10, "m": 10**6, "mb": 10**6, "mib": 2**20,
+         "g": 10**9, "gb": 10**9, "gib": 2**30}
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser("data", help="plan, copy and verify datasets between object stores", description=__doc__)
+    dsub = p.add_subparsers(dest="data_command", metavar="{plan,copy,verify,probe}", required=True)
+    from homeport.data import probe as probe_cmd
+
+    probe_cmd.add_parser(dsub)
+    where = "a local path, s3://bucket/prefix or REMOTE:bucket/prefix"
+
+    pp = dsub.add_parser("plan", help="list the source into a manifest; count, time and cost the copy")
+    pp.add_argument("src", help=f"the source: {where}")
+    pp.add_argument("dst", help="the destination")
+    pp.add_argument("--manifest", default="manifest.jsonl", help="the manifest to write (default: manifest.jsonl)")
+    pp.add_argument("--workers", type=_positive, default=16, help="parallel streams the estimate assumes")
+    pp.set_defaults(run=run_plan)
+
+    cp = dsub.add_parser("copy", help="copy every object, hashed (SHA-256), resumable from a journal")
+    cp.add_argument("src", help=f"the source: {where}")
+    cp.add_argument("dst", help="the destination")
+    cp.add_argument("--workers", type=_positive, default=16, help="parallel transfers (default: 16)")
+    cp.add_argument("--part-size", type=parse_size, default="8MiB", help="multipart part size (default: 8MiB)")
+    cp.add_argument("--multipart-threshold", type=parse_size, default="64MiB",
+                    help="objects this large or larger go in parts (default: 64MiB)")
+    cp.add_argument("--shard", type=parse_shard, help="K/N: copy only the keys of worker K of N (K from 0)")
+    cp.add_argument("--dry-run", action="store_true", help="list and count what would be copied; write nothing")
+    cp.add_argument("--journal", help="the journal (default: .homeport/data/<job-id>.sqlite)")
+    cp.add_argument("--manifest", help="the manifest to write (default: next to the journal)")
+    cp.set_defaults(run=run_copy)
+
+    vp = dsub.add_parser("verify", help="re-read the destination; check size and SHA-256 of every object")
+    vp.add_argument("dst", help=f"the destination: {where}")
+    evidence = vp.add_mutually_exclusive_group(required=True)
+    evidence.add_argument("--manifest", help="the manifest a copy (or plan) wrote")
+    evidence.add_argument("--source", help="the source, hashed again")
+    vp.add_argument("--workers", type=_positive, default=16, help="parallel reads (default: 16)")
+    vp.set_defaults(run=run_verify)
+
+
+# -- arguments -------------------------------------------------------------------------------------
+
+def parse_size(text: str) -> int:
+    m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*", text)
+    if not m or m.group(2).lower() not in UNITS or float(m.group(1)) <= 0:
+        raise UsageError(f"{text!r} is not a size.", expected="a number with an optional unit: 8MiB, 64MB, 1048576")
+    return int(float(m.group(1)) * UNITS[m.group(2).lower()])
+
+
+def parse_shard(text: str) -> tuple[int, int]:
+    m = re.fullmatch(r"(\d+)/(\d+)", text.strip())
+    if not m or not int(m.group(1)) < int(m.group(2)):
+        raise UsageError(f"{text!r} is not a shard.", expected="K/N with 0 <= K < N, e.g. 0/4 (K counts from 0)",
+                         hint="in a Kubernetes Indexed Job: $(JOB_COMPLETION_INDEX)/N; in Slurm: --array=0-(N-1)")
+    return int(m.group(1)), int(m.group(2))
+
+
+def _positive(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise UsageError(f"{text!r} is not a positive whole number.")
+    return int(text)
+
+
+def _store(text: str):
+    from homeport.data.locations import open_store, parse_location
+
+    return open_store(parse_location(text))
+
+
+def _out(line: str) -> None:
+    Console(highlight=False, soft_wrap=True).print(escape(line))
+
+
+def _size(n: int) -> str:
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if n < 1024 or unit == "TiB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+
+
+# -- commands --------------------------------------------------------------------------------------
+
+def run_plan(args) -> int:
+    from homeport.data.plan import plan
+
+    result = plan(_store(args.src), _store(args.dst), manifest=args.manifest, workers=args.workers)
+    _out(f"{result.objects} objects, {_size(result.bytes)} ({result.bytes} bytes) in {args.src}")
+    _out(result.estimate_sentence())
+    _out(result.egress)
+    _out(f"manifest: {result.manifest}")
+    return EXIT_OK
+
+
+def run_copy(args) -> int:
+    from homeport.data import journal as jn
+    from homeport.data.copy import copy
+
+    src, dst = _store(args.src), _store(args.dst)
+    journal = args.journal or jn.default_path(str(src.location), str(dst.location), args.shard)
+    with _progress() as (bar, on_progress):
+        try:
+            result = copy(src, dst, journal=journal, workers=args.workers, part_size=args.part_size,
+                          multipart_threshold=args.multipart_threshold, shard=args.shard, dry_run=args.dry_run,
+                          progress=on_progress, manifest=args.manifest)
+        except KeyboardInterrupt:
+            raise KeyboardInterrupt(f"the journal {journal} keeps what was copied; rerun the same command to resume")
+    shard = f" (shard {args.shard[0]}/{args.shard[1]})" if args.shard else ""
+    if result.dry_run:
+        _out(f"dry run{shard}: would copy {result.to_copy} of {result.listed} objects ({_size(result.bytes_to_copy)});"
+             f" {result.skipped} already copied; nothing written")
+        return EXIT_OK
+    _out(f"copied {result.copied} objects ({_size(result.bytes_copied)}, {result.parts_uploaded} parts){shard}; "
+         f"{result.skipped} already copied; {len(result.failed)} failed; {result.listed} listed")
+    for key, why in result.failed:
+        _out(f"  failed: {key}: {why}")
+    _out(f"manifest: {result.manifest}")
+    _out(f"journal: {result.journal}")
+    if result.failed:
+        _out("rerun the same command to retry the failed objects")
+    return EXIT_FINDINGS if result.failed else EXIT_OK
+
+
+def run_verify(args) -> int:
+    from homeport.data.verify import verify
+
+    dst = _store(args.dst)
+    source = _store(args.source) if args.source else None
+    result = verify(dst, manifest=args.manifest, source=source, workers=args.workers)
+    c = result.counts
+    _out(f"checked {result.checked} objects: {result.ok} ok, {c['mismatched']} mismatched, "
+         f"{c['missing']} missing, {c['extra']} extra")
+    if result.size_only:
+        _out(f"  {result.size_only} objects had no SHA-256 in the manifest: only their size was checked")
+    for key in result.missing:
+        _out(f"  missing: {key}")
+    for key in result.extra:
+        _out(f"  extra: {key}")
+    for key, why in result.mismatched:
+        _out(f"  mismatched: {key}: {why}")
+    return EXIT_OK if result.clean else EXIT_FINDINGS
+
+
+class _progress:
+    """A bytes bar with speed and ETA on stderr, fed by copy's progress callback from any thread."""
+
+    def __enter__(self):
+        self.bar = Progress(TextColumn("copy"), BarColumn(), DownloadColumn(), TransferSpeedColumn(),
+                            TimeRemainingColumn(), console=Console(stderr=True), transient=True,
+                            disable=not sys.stderr.isatty())
+        self.task = self.bar.add_task("copy", total=0)
+        self.bar.start()
+        return self.bar, self.update
+
+    def update(self, kind: str, n: int) -> None:
+        if kind == "total":
+            self.bar.update(self.task, total=(self.bar.tasks[0].total or 0) + n)
+        else:
+            self.bar.advance(self.task, n)
+
+    def __exit__(self, *exc):
+        self.bar.stop()
+        return False
+

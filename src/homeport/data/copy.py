@@ -1,0 +1,338 @@
+"""Copy every object of one store into another: streamed, parallel, hashed, resumable.
+
+The source listing goes into the journal first (SQLite on disk, never a list in memory); then a thread
+pool copies what is not done yet. Small objects: one GET, hashed into a spool, then one PUT carrying
+`sha256` in its metadata (S3 sends metadata before the body, so the hash must be known first). Large
+objects: ranged GETs of part_size, each sent as one part of a multipart upload, parts in parallel; the
+whole-object SHA-256 is fed the parts in number order as they arrive (parts uploaded by an earlier run
+are read again from the source). Transient errors (503 SlowDown, resets) are retried with exponential
+backoff and full jitter; an object still failing is marked failed and reported (exit 1).
+ETags are never compared across stores: the SHA-256 in the manifest is the evidence.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import random
+import tempfile
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable
+
+from homeport.data import journal as jn
+from homeport.data.journal import Journal
+from homeport.data.manifest import Entry, write_manifest
+from homeport.data.store import CHUNK, NotFound, ObjectInfo, StoreError, Transient
+
+MiB = 1024 * 1024
+MAX_PARTS = 10_000  # S3's limit: larger objects get larger parts
+
+Progress = Callable[[str, int], None]  # ("total", bytes more to copy), ("advance", bytes that landed)
+
+
+@dataclass
+class CopyResult:
+    listed: int = 0
+    copied: int = 0
+    skipped: int = 0  # done in an earlier run and still present at the destination
+    bytes_copied: int = 0
+    parts_uploaded: int = 0
+    failed: list[tuple[str, str]] = field(default_factory=list)  # (key, why)
+    dry_run: bool = False
+    to_copy: int = 0  # dry run: objects and bytes a real run would copy
+    bytes_to_copy: int = 0
+    journal: Path | None = None
+    manifest: Path | None = None
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+
+def in_shard(key: str, shard: tuple[int, int] | None) -> bool:
+    """A stable hash of the key (the same on every machine and Python) picks one of N workers."""
+    if shard is None:
+        return True
+    k, n = shard
+    return int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big") % n == k
+
+
+def retry(fn, attempts: int = 5, backoff: float = 0.2, cap: float = 20.0):
+    """fn(), again after a Transient error, sleeping up to backoff * 2**i (full jitter)."""
+    for i in itertools.count():
+        try:
+            return fn()
+        except Transient:
+            if i + 1 >= attempts:
+                raise
+            time.sleep(random.uniform(0, min(cap, backoff * 2 ** i)))
+
+
+def part_size_for(size: int, part_size: int) -> int:
+    """part_size, or the next whole MiB that keeps the object within MAX_PARTS parts."""
+    need = -(-size // MAX_PARTS)
+    return part_size if need <= part_size else -(-need // MiB) * MiB
+
+
+def copy(src, dst, *, journal: Journal | str | Path, workers: int = 16, part_size: int = 8 * MiB,
+         multipart_threshold: int = 64 * MiB, shard: tuple[int, int] | None = None, dry_run: bool = False,
+         progress: Progress | None = None, manifest: str | Path | None = None, attempts: int = 5,
+         backoff: float = 0.2) -> CopyResult:
+    # the first listing page comes before anything is written: a missing source or bad credentials
+    # end the command with nothing on disk
+    listing = iter(src.list())
+    first = next(listing, None)
+    infos = (i for i in itertools.chain([first] if first else [], listing) if in_shard(i.key, shard))
+    if dry_run:
+        return _dry_run(infos, journal)
+    jr = journal if isinstance(journal, Journal) else Journal(journal)
+    jr.check_job(src=str(src.location), dst=str(dst.location), shard=str(shard))
+    result = CopyResult(journal=jr.path)
+    result.listed = jr.add_listing(infos)
+    job = _Job(src, dst, jr, result, progress or (lambda kind, n: None), part_size, multipart_threshold,
+               attempts, backoff, workers)
+    job.run()
+    result.failed = [(k, e or "") for k, e in jr.failures()]
+    result.manifest = Path(manifest) if manifest else jr.path.with_suffix(".manifest.jsonl")
+    write_manifest(result.manifest, (Entry(r[0], r[1], r[5], r[2], r[3]) for r in jr.rows(jn.DONE)))
+    return result
+
+
+def _dry_run(infos: Iterable[ObjectInfo], journal) -> CopyResult:
+    """Count what a real run would copy; an existing journal's finished objects count as done. Writes nothing."""
+    path = journal.path if isinstance(journal, Journal) else Path(journal)
+    done = {}
+    if path.is_file():
+        import sqlite3
+
+        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        lookup = lambda key: db.execute("SELECT size, etag FROM objects WHERE key = ? AND state = 'done'",  # noqa: E731
+                                        (key,)).fetchone()
+    else:
+        lookup = done.get
+    result = CopyResult(dry_run=True, journal=path)
+    for info in infos:
+        result.listed += 1
+        if lookup(info.key) == (info.size, info.etag):
+            result.skipped += 1
+        else:
+            result.to_copy += 1
+            result.bytes_to_copy += info.size
+    return result
+
+
+class _Job:
+    """One run of the pool over the journal's objects."""
+
+    def __init__(self, src, dst, jr: Journal, result: CopyResult, progress: Progress, part_size: int,
+                 threshold: int, attempts: int, backoff: float, workers: int):
+        self.src, self.dst, self.jr, self.result, self.progress = src, dst, jr, result, progress
+        self.part_size, self.threshold, self.workers = part_size, max(threshold, 1), workers
+        self.retry = lambda fn: retry(fn, attempts, backoff)
+        self.lock = threading.Lock()
+        # bounds the work queued or held in memory: a part's bytes hold their slot until hashed
+        self.slots = threading.BoundedSemaphore(workers * 2)
+
+    def run(self) -> None:
+        # first the objects done in an earlier run: one the destination lost goes back to pending
+        self._pool(lambda pool: [self._submit(pool, self._check_done, r[0], r[1]) for r in self.jr.rows(jn.DONE)])
+        self.progress("total", sum(b for state, (_, b) in self.jr.counts().items() if state != jn.DONE))
+        self._pool(self._dispatch)
+
+    def _dispatch(self, pool) -> None:
+        for row in self.jr.rows():
+            key, size, state, upload_id, psize = row[0], row[1], row[4], row[6], row[7]
+            if state == jn.DONE:
+                continue
+            if size >= self.threshold and size > self.part_size:
+                self._start_large(pool, key, size, upload_id, psize)
+            else:
+                self._submit(pool, self._copy_small, key, size)
+
+    def _pool(self, fill) -> None:
+        pool = ThreadPoolExecutor(self.workers, thread_name_prefix="homeport-copy")
+        try:
+            fill(pool)
+            pool.shutdown(wait=True)
+        except BaseException:
+            pool.shutdown(wait=True, cancel_futures=True)  # the work in flight finishes and is journaled
+            raise
+
+    def _submit(self, pool, fn, *args, release: bool = True) -> None:
+        self.slots.acquire()
+
+        def task():
+            try:
+                fn(*args)
+            finally:
+                if release:
+                    self.slots.release()
+        pool.submit(task)
+
+    def _fail(self, key: str, exc: BaseException) -> None:
+        why = exc.render().splitlines()[0] if isinstance(exc, StoreError) else f"{type(exc).__name__}: {exc}"
+        self.jr.failed(key, why)
+
+    def _count(self, **fields: int) -> None:
+        with self.lock:
+            for name, n in fields.items():
+                setattr(self.result, name, getattr(self.result, name) + n)
+
+    # -- objects done in an earlier run ------------------------------------------------------------
+
+    def _check_done(self, key: str, size: int) -> None:
+        try:
+            info = self.retry(lambda: self.dst.head(key))
+        except Exception as exc:  # noqa: BLE001  one object's trouble never stops the job
+            return self._fail(key, exc)
+        if info is not None and info.size == size:
+            return self._count(skipped=1)
+        self.jr.reset(key)
+
+    # -- small objects -----------------------------------------------------------------------------
+
+    def _copy_small(self, key: str, size: int) -> None:
+        try:
+            sha = self.retry(lambda: self._copy_small_once(key, size))
+        except Exception as exc:  # noqa: BLE001
+            return self._fail(key, exc)
+        self.jr.done(key, sha)
+        self._count(copied=1, bytes_copied=size)
+        self.progress("advance", size)
+
+    def _copy_small_once(self, key: str, size: int) -> str:
+        sha = hashlib.sha256()
+        with tempfile.SpooledTemporaryFile(max_size=8 * MiB) as spool:
+            for chunk in self.src.get(key):
+                sha.update(chunk)
+                spool.write(chunk)
+            _check_size(key, spool.tell(), size)
+            spool.seek(0)
+            self.dst.put(key, iter(lambda: spool.read(CHUNK), b""), metadata={"sha256": sha.hexdigest()})
+        return sha.hexdigest()
+
+    # -- large objects -----------------------------------------------------------------------------
+
+    def _start_large(self, pool, key: str, size: int, upload_id: str | None, psize: int | None) -> None:
+        try:
+            upload = self.retry(lambda: self._resume_or_start(key, size, upload_id, psize))
+        except Exception as exc:  # noqa: BLE001
+            return self._fail(key, exc)
+        if upload.left == 0:  # every part landed before the interruption: only the hash and the end remain
+            return self._submit(pool, upload.feed, None, None, None)
+        for number in range(1, upload.n + 1):
+            if number not in upload.have:
+                self._submit(pool, self._copy_part, upload, number, release=False)
+
+    def _resume_or_start(self, key: str, size: int, upload_id: str | None, psize: int | None) -> "_Upload":
+        if upload_id:
+            try:
+                on_server = self.dst.list_parts(key, upload_id)
+                # a part the journal missed (kill -9 between the PUT and the write) is whole on the server
+                have = {n: e for n, e in on_server.items() if n <= -(-size // psize)}
+                return _Upload(self, key, size, upload_id, psize, have)
+            except NotFound:
+                pass  # the upload expired or was aborted: start again
+        psize = part_size_for(size, self.part_size)
+        upload_id = self.dst.start_multipart(key)
+        self.jr.start_upload(key, upload_id, psize)
+        return _Upload(self, key, size, upload_id, psize, {})
+
+    def _copy_part(self, upload: "_Upload", number: int) -> None:
+        if upload.error:
+            return self.slots.release()
+        start = (number - 1) * upload.part_size
+        end = min(upload.size, start + upload.part_size)
+        try:
+            def once():
+                data = b"".join(self.src.get(upload.key, start, end))
+                _check_size(upload.key, len(data), end - start)
+                return data, self.dst.put_part(upload.key, upload.upload_id, number, data)
+            data, etag = self.retry(once)
+        except Exception as exc:  # noqa: BLE001
+            self.slots.release()
+            return upload.abandon(exc)
+        self.jr.part_done(upload.key, upload.upload_id, number, etag)
+        self._count(parts_uploaded=1, bytes_copied=len(data))
+        self.progress("advance", len(data))
+        upload.feed(number, data, etag)
+
+
+class _Upload:
+    """One multipart object in flight: its parts' ETags and its SHA-256, fed in part order."""
+
+    def __init__(self, job: _Job, key: str, size: int, upload_id: str, part_size: int, have: dict[int, str]):
+        self.job, self.key, self.size, self.upload_id, self.part_size = job, key, size, upload_id, part_size
+        self.n = -(-size // part_size)
+        self.have = dict(have)  # uploaded by an earlier run
+        self.etags = dict(have)
+        self.left = self.n - len(have)
+        self.next, self.waiting = 1, {}
+        self.sha = hashlib.sha256()
+        self.error: BaseException | None = None
+        self.lock = threading.Lock()
+
+    def feed(self, number: int | None, data: bytes | None, etag: str | None) -> None:
+        with self.lock:
+            if self.error:  # a fed part holds a slot; the finish-only call (number None) holds none
+                return self.job.slots.release() if number is not None else None
+            if number is not None:
+                self.etags[number] = etag
+                self.waiting[number] = data
+                self.left -= 1
+            try:
+                self._drain()
+            except Exception as exc:  # noqa: BLE001
+                return self._abandon_locked(exc)
+            if self.left or self.next <= self.n:
+                return
+        self._finish()
+
+    def _drain(self) -> None:
+        while self.next <= self.n:
+            if self.next in self.waiting:
+                self.sha.update(self.waiting.pop(self.next))
+                self.job.slots.release()
+            elif self.next in self.have:  # its bytes are not here: read them again from the source
+                start = (self.next - 1) * self.part_size
+                end = min(self.size, start + self.part_size)
+                self.sha.update(self.job.retry(lambda: b"".join(self.job.src.get(self.key, start, end))))
+            else:
+                return
+            self.next += 1
+
+    def _finish(self) -> None:
+        job, sha = self.job, self.sha.hexdigest()
+        try:
+            job.retry(lambda: job.dst.complete_multipart(self.key, self.upload_id, sorted(self.etags.items())))
+            set_metadata = getattr(job.dst, "set_metadata", None)  # stores that can: S3 sets it only at start
+            if set_metadata:
+                set_metadata(self.key, {"sha256": sha})
+        except Exception as exc:  # noqa: BLE001
+            return job._fail(self.key, exc)
+        job.jr.done(self.key, sha)
+        job._count(copied=1)
+
+    def abandon(self, exc: BaseException) -> None:
+        with self.lock:
+            self._abandon_locked(exc)
+
+    def _abandon_locked(self, exc: BaseException) -> None:
+        """A part failed for good: give back the slots the waiting parts hold; the upload stays for a rerun."""
+        if self.error is None:
+            self.error = exc
+            self.job._fail(self.key, exc)
+        for _ in self.waiting:
+            self.job.slots.release()
+        self.waiting.clear()
+
+
+def _check_size(key: str, got: int, expected: int) -> None:
+    if got != expected:
+        raise StoreError(f"The source object {key!r} changed while it was copied.",
+                         expected=f"{expected} bytes", got=f"{got} bytes", hint="rerun the copy")
+

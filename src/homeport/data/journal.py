@@ -1,0 +1,150 @@
+"""The copy journal: one SQLite file (WAL) per copy job, so an interrupted copy resumes.
+
+objects: one row per source key of this job (and shard): its size and source etag as listed, its state
+(pending, done, failed), the SHA-256 once copied, and for a multipart object the upload id and part
+size. parts: the parts of an unfinished multipart upload already uploaded, so a rerun uploads only the
+rest (cross-checked with the store's list_parts). A row is written when the work it records is done, and
+each write is its own transaction, so a kill -9 loses at most the objects and parts in flight.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sqlite3
+import threading
+from pathlib import Path
+from typing import Iterable, Iterator
+
+from homeport.core.errors import HomeportError
+from homeport.data.store import ObjectInfo
+
+PENDING, DONE, FAILED = "pending", "done", "failed"
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS objects (
+    key TEXT PRIMARY KEY, size INTEGER NOT NULL, etag TEXT, mtime REAL,
+    state TEXT NOT NULL DEFAULT 'pending', sha256 TEXT, upload_id TEXT, part_size INTEGER, error TEXT
+);
+CREATE TABLE IF NOT EXISTS parts (
+    key TEXT NOT NULL, upload_id TEXT NOT NULL, number INTEGER NOT NULL, etag TEXT NOT NULL,
+    PRIMARY KEY (key, upload_id, number)
+);
+CREATE TABLE IF NOT EXISTS job (name TEXT PRIMARY KEY, value TEXT);
+"""
+
+# A source object that changed since the last run (size or etag) is copied again.
+UPSERT = """
+INSERT INTO objects (key, size, etag, mtime) VALUES (?, ?, ?, ?)
+ON CONFLICT (key) DO UPDATE SET
+    state = CASE WHEN objects.size = excluded.size AND objects.etag IS excluded.etag
+                 THEN objects.state ELSE 'pending' END,
+    upload_id = CASE WHEN objects.size = excluded.size AND objects.etag IS excluded.etag
+                     THEN objects.upload_id ELSE NULL END,
+    size = excluded.size, etag = excluded.etag, mtime = excluded.mtime
+"""
+
+
+def default_path(src: str, dst: str, shard: tuple[int, int] | None, base: str | os.PathLike = ".") -> Path:
+    """`.homeport/data/<job-id>.sqlite`: the same SRC, DST and shard find the same journal again."""
+    job = hashlib.sha256(f"{src}\n{dst}\n{shard}".encode()).hexdigest()[:16]
+    return Path(base) / ".homeport" / "data" / f"{job}.sqlite"
+
+
+class Journal:
+    def __init__(self, path: str | os.PathLike):
+        self.path = Path(path)
+        self._lock = threading.Lock()
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            # one connection shared by the copy threads, serialized by the lock: writes are tiny
+            self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")  # survives kill -9; only a power cut can lose the tail
+            self._db.executescript(SCHEMA)
+        except (OSError, sqlite3.Error) as exc:
+            raise HomeportError(f"Cannot open the copy journal {self.path}.", got=str(exc),
+                                hint="choose a writable file with --journal") from exc
+
+    def close(self) -> None:
+        self._db.close()
+
+    def _run(self, sql: str, args: tuple = ()) -> list:
+        with self._lock:
+            return self._db.execute(sql, args).fetchall()
+
+    # -- the job's identity ------------------------------------------------------------------------
+
+    def check_job(self, **fields: str) -> None:
+        """Record the job's SRC, DST and shard, or refuse a journal that belongs to another job."""
+        for name, value in fields.items():
+            row = self._run("SELECT value FROM job WHERE name = ?", (name,))
+            if row and row[0][0] != value:
+                raise HomeportError(f"The journal {self.path} belongs to another copy job.",
+                                    expected=f"{name} = {row[0][0]}", got=value,
+                                    hint="give another --journal, or the same arguments as before")
+            if not row:
+                self._run("INSERT INTO job VALUES (?, ?)", (name, value))
+
+    # -- listing -----------------------------------------------------------------------------------
+
+    def add_listing(self, infos: Iterable[ObjectInfo], batch: int = 1000) -> int:
+        """Stream the source listing in, a batch per transaction; returns the number of objects."""
+        count, rows = 0, []
+        for info in infos:
+            rows.append((info.key, info.size, info.etag, info.mtime))
+            if len(rows) >= batch:
+                count += self._insert(rows)
+                rows = []
+        return count + self._insert(rows)
+
+    def _insert(self, rows: list) -> int:
+        with self._lock:
+            self._db.execute("BEGIN")
+            self._db.executemany(UPSERT, rows)
+            self._db.execute("COMMIT")
+        return len(rows)
+
+    def rows(self, state: str | None = None, page: int = 1000) -> Iterator[sqlite3.Row]:
+        """(key, size, etag, mtime, state, sha256, upload_id, part_size) in key order, page by page."""
+        last = ""
+        cond = "AND state = ?" if state else ""
+        while True:
+            args = (last, state, page) if state else (last, page)
+            batch = self._run("SELECT key, size, etag, mtime, state, sha256, upload_id, part_size FROM objects "
+                              f"WHERE key > ? {cond} ORDER BY key LIMIT ?", args)
+            yield from batch
+            if len(batch) < page:
+                return
+            last = batch[-1][0]
+
+    def counts(self) -> dict[str, tuple[int, int]]:
+        """state -> (objects, bytes)."""
+        return {s: (n, b or 0) for s, n, b in self._run("SELECT state, COUNT(*), SUM(size) FROM objects GROUP BY state")}
+
+    # -- progress ----------------------------------------------------------------------------------
+
+    def start_upload(self, key: str, upload_id: str, part_size: int) -> None:
+        self._run("UPDATE objects SET upload_id = ?, part_size = ? WHERE key = ?", (upload_id, part_size, key))
+        self._run("DELETE FROM parts WHERE key = ?", (key,))
+
+    def part_done(self, key: str, upload_id: str, number: int, etag: str) -> None:
+        self._run("INSERT OR REPLACE INTO parts VALUES (?, ?, ?, ?)", (key, upload_id, number, etag))
+
+    def done(self, key: str, sha256: str) -> None:
+        with self._lock:
+            self._db.execute("BEGIN")
+            self._db.execute("UPDATE objects SET state = 'done', sha256 = ?, upload_id = NULL, error = NULL "
+                             "WHERE key = ?", (sha256, key))
+            self._db.execute("DELETE FROM parts WHERE key = ?", (key,))
+            self._db.execute("COMMIT")
+
+    def failed(self, key: str, error: str) -> None:
+        self._run("UPDATE objects SET state = 'failed', error = ? WHERE key = ?", (error, key))
+
+    def failures(self) -> list[tuple[str, str]]:
+        return self._run("SELECT key, error FROM objects WHERE state = 'failed' ORDER BY key")
+
+    def reset(self, key: str) -> None:
+        """The destination lost an object marked done: copy it again."""
+        self._run("UPDATE objects SET state = 'pending', sha256 = NULL WHERE key = ?", (key,))

@@ -1,0 +1,1 @@
+"""One module per object-store backend, each implementing homeport.data.store.Store."""
