@@ -87,9 +87,11 @@ class LatencyProxy:
             self._server.close()
             for w in list(self._writers):
                 w.transport.abort()
-            for t in asyncio.all_tasks(loop):
+            tasks = asyncio.all_tasks(loop)
+            for t in tasks:
                 t.cancel()
-            loop.run_until_complete(asyncio.sleep(0))
+            # let every cancelled task finish, or asyncio warns "Task was destroyed but it is pending"
+            loop.run_until_complete(asyncio.gather(*tasks, return_exceptions=True))
             loop.close()
 
     # -- one connection -----------------------------------------------------------------------------
