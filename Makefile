@@ -3,12 +3,15 @@ PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+# Azurite (the Azure Blob emulator the tests read from) exists only on npm; installed when missing and
+# npm is there; without Node the Azure tests skip themselves.
+AZURITE := $(VENV)/npm/node_modules/.bin/azurite-blob
 EXAMPLE := examples/llm-pipeline
 REPORTS := reports
 
 .PHONY: demo test setup docs clean
 
-setup: $(STAMP)
+setup: $(STAMP) $(AZURITE)
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,7 +31,14 @@ demo: $(STAMP)
 	$(VENV)/bin/homeport port $(EXAMPLE) --quiet > $(REPORTS)/port.diff 2>/dev/null
 	@echo "reports written to $(REPORTS)/ (assessment.*, port.json, port.diff, ported/)"
 
-test: $(STAMP)
+$(AZURITE):
+	@command -v npm >/dev/null 2>&1 || { command -v apt-get >/dev/null 2>&1 && \
+		(apt-get update -qq && apt-get install -y -qq nodejs npm) >/dev/null 2>&1; } || true
+	@if command -v npm >/dev/null 2>&1; then \
+		npm install --prefix $(VENV)/npm --no-audit --no-fund --silent azurite@3.35.0; \
+	else echo "npm not found and not installable here: the Azure Blob tests (Azurite) will be skipped"; fi
+
+test: $(STAMP) $(AZURITE)
 	$(PY) -m pytest
 
 docs: $(STAMP)

@@ -91,15 +91,15 @@ def run_rclone(src, dst, src_url, dst_url, src_bucket, dst_bucket, transfers: in
     return {**timed(cmd, env), "settings": f"--transfers {transfers} --multi-thread-streams {streams}"}
 
 
-def run_homeport(src, dst, src_url, dst_url, src_bucket, dst_bucket, workers: int, work: Path) -> dict:
+def run_homeport(src, dst, src_url, dst_url, src_bucket, dst_bucket, workers: int, part: str, work: Path) -> dict:
     env = dict(os.environ, AWS_ACCESS_KEY_ID=src.key, AWS_SECRET_ACCESS_KEY=src.secret, AWS_DEFAULT_REGION=REGION,
                AWS_ENDPOINT_URL_S3=src_url, AWS_CONFIG_FILE=os.devnull, AWS_SHARED_CREDENTIALS_FILE=os.devnull,
                HOMEPORT_REMOTE_SOV_ENDPOINT=dst_url, HOMEPORT_REMOTE_SOV_ACCESS_KEY_ID=dst.key,
                HOMEPORT_REMOTE_SOV_SECRET_ACCESS_KEY=dst.secret, HOMEPORT_REMOTE_SOV_REGION=REGION)
     journal = work / f"journal-{dst_bucket}.sqlite"
     cmd = [str(Path(sys.executable).parent / "homeport"), "data", "copy", f"s3://{src_bucket}/data",
-           f"sov:{dst_bucket}/data", "--workers", str(workers), "--journal", str(journal)]
-    return {**timed(cmd, env), "settings": f"--workers {workers}"}
+           f"sov:{dst_bucket}/data", "--workers", str(workers), "--part-size", part, "--journal", str(journal)]
+    return {**timed(cmd, env), "settings": f"--workers {workers} --part-size {part}"}
 
 
 def main() -> None:
@@ -124,12 +124,12 @@ def main() -> None:
                 src_url, dst_url, proxies = endpoints(src, dst, delay)
                 try:
                     row = {"case": name, "objects": count, "object_bytes": size, "delay_s": delay, "rclone": [], "homeport": []}
-                    for transfers, streams in ((16, 4), (64, 8)):
+                    # each tool with two settings, alternating: rclone's defaults-ish and its tuned ones
+                    for (transfers, streams), (workers, part) in (((16, 4), (16, "8MiB")), ((64, 8), (64, "32MiB"))):
                         row["rclone"].append(run_rclone(src, dst, src_url, dst_url, src_bucket, dst.make_bucket(),
                                                         transfers, streams))
-                        for workers in ((16,) if transfers == 16 else (64,)):
-                            row["homeport"].append(run_homeport(src, dst, src_url, dst_url, src_bucket,
-                                                                dst.make_bucket(), workers, work))
+                        row["homeport"].append(run_homeport(src, dst, src_url, dst_url, src_bucket,
+                                                            dst.make_bucket(), workers, part, work))
                     best = {tool: min(row[tool], key=lambda r: r["wall_s"]) for tool in ("rclone", "homeport")}
                     row["ratio_rclone_over_homeport"] = best["rclone"]["wall_s"] / best["homeport"]["wall_s"]
                     results.append(row)

@@ -60,6 +60,29 @@ def wait_port(port: int, proc: subprocess.Popen | None = None, timeout: float = 
     raise RuntimeError(f"no server listening on 127.0.0.1:{port} after {timeout} s")
 
 
+def spawn(cmd: list[str], port: int, log_path: Path, **popen):
+    """Start a server process logging to `log_path`, wait until it listens on `port`; returns its stop()."""
+    log = open(log_path, "wb")
+    proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, **popen)
+    try:
+        wait_port(port, proc)
+    except RuntimeError as e:
+        proc.kill()
+        log.close()
+        raise RuntimeError(f"{e}; {Path(cmd[0]).name} log: {log_path.read_text(errors='replace')[-2000:]}")
+
+    def stop() -> None:
+        proc.terminate()
+        try:
+            proc.wait(5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        log.close()
+
+    return stop
+
+
 def start_moto():
     """(Server, stop) for an in-process moto server thread."""
     from moto.server import ThreadedMotoServer
@@ -84,28 +107,9 @@ def start_rclone(root: Path):
     root.mkdir(parents=True, exist_ok=True)
     port = free_port()
     key, secret = "homeport-key", "homeport-secret"  # 8+ characters: rclone refuses shorter keys
-    log = open(root.parent / "rclone.log", "wb")
     env = dict(os.environ, RCLONE_CONFIG=str(root.parent / "rclone.conf"))  # never the user's own config
-    proc = subprocess.Popen(
-        [rclone_binary(), "serve", "s3", "--auth-key", f"{key},{secret}", "--addr", f"127.0.0.1:{port}",
-         "--force-path-style=true", str(root)],
-        stdout=log, stderr=subprocess.STDOUT, env=env)
-    try:
-        wait_port(port, proc)
-    except RuntimeError as e:
-        proc.kill()
-        log.close()
-        raise RuntimeError(f"{e}; rclone log: {(root.parent / 'rclone.log').read_text(errors='replace')[-2000:]}")
-
-    def stop() -> None:
-        proc.terminate()
-        try:
-            proc.wait(5)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
-
+    stop = spawn([rclone_binary(), "serve", "s3", "--auth-key", f"{key},{secret}", "--addr", f"127.0.0.1:{port}",
+                  "--force-path-style=true", str(root)], port, root.parent / "rclone.log", env=env)
     return Server("rclone", f"http://127.0.0.1:{port}", key, secret, root), stop
 
 
@@ -129,3 +133,57 @@ def remote_env(monkeypatch, name: str, server: Server, *, secret: str | None = N
     monkeypatch.setenv(f"{env}_SECRET_ACCESS_KEY", secret or server.secret)
     monkeypatch.setenv(f"{env}_REGION", REGION)
     monkeypatch.setenv(f"{env}_PROVIDER", server.name)
+
+
+# -- sources only: Azure Blob (Azurite) and GCS (gcp-storage-emulator) ---------------------------------
+
+AZURITE_ACCOUNT = "devstoreaccount1"  # Azurite's well-known development account and key (public, documented)
+AZURITE_KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
+
+
+@dataclass
+class Emulator:
+    name: str
+    endpoint: str  # http://127.0.0.1:PORT (Azurite: with the account path)
+    version: str
+    env: dict  # what a homeport location needs in the environment to reach it
+
+
+def azurite_binary() -> str | None:
+    """azurite-blob from `npm install --prefix .venv/npm azurite` (make setup), else on PATH; None if absent."""
+    here = Path(sys.executable).parent.parent / "npm" / "node_modules" / ".bin" / "azurite-blob"
+    return str(here) if here.exists() else shutil.which("azurite-blob")
+
+
+def start_azurite(root: Path):
+    """(Emulator, stop) for Azurite's blob service (npm azurite, on Node) on a free loopback port."""
+    binary = azurite_binary()
+    if binary is None:
+        raise RuntimeError("azurite is not installed: `make setup` runs npm install --prefix .venv/npm azurite")
+    root.mkdir(parents=True, exist_ok=True)
+    version = subprocess.run([binary, "--version"], capture_output=True, text=True, timeout=30).stdout.strip()
+    port = free_port()
+    # --skipApiVersionCheck: the Python SDK may speak a newer API version than this Azurite release knows
+    stop = spawn([binary, "--blobHost", "127.0.0.1", "--blobPort", str(port), "--inMemoryPersistence",
+                  "--skipApiVersionCheck", "--loose", "--disableProductStyleUrl"],
+                 port, root / "azurite.log", cwd=root)  # in memory; anything it still writes stays in root
+    endpoint = f"http://127.0.0.1:{port}/{AZURITE_ACCOUNT}"
+    conn = (f"DefaultEndpointsProtocol=http;AccountName={AZURITE_ACCOUNT};AccountKey={AZURITE_KEY};"
+            f"BlobEndpoint={endpoint};")
+    return Emulator("azurite", endpoint, version, {"AZURE_STORAGE_CONNECTION_STRING": conn}), stop
+
+
+def start_gcs_emulator(root: Path):
+    """(Emulator, stop) for gcp-storage-emulator (PyPI) in a thread, in memory, on a free loopback port."""
+    from importlib.metadata import version
+
+    from gcp_storage_emulator.server import create_server
+
+    root.mkdir(parents=True, exist_ok=True)
+    port = free_port()
+    server = create_server("127.0.0.1", port, in_memory=True, data_dir=str(root.resolve()))
+    server.start()
+    wait_port(port)
+    endpoint = f"http://127.0.0.1:{port}"
+    env = {"STORAGE_EMULATOR_HOST": endpoint, "GOOGLE_CLOUD_PROJECT": "homeport-test"}
+    return Emulator("gcp-storage-emulator", endpoint, version("gcp-storage-emulator"), env), server.stop

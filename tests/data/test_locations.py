@@ -92,7 +92,7 @@ def test_an_existing_local_path_with_a_colon_stays_local(tmp_path):
 
 
 def test_bad_locations_are_usage_errors(tmp_path):
-    for text in ["", "s3://", "gs://bucket/x", "ovh:", "ovh:/"]:
+    for text in ["", "s3://", "hdfs://bucket/x", "ovh:", "ovh:/"]:
         with pytest.raises(UsageError):
             parse_location(text, config={"remotes": {"ovh": {"endpoint": "x"}}})
     with pytest.raises(UsageError, match="unknown keys: endpoint_url"):

@@ -14,7 +14,7 @@ from homeport.cli.main import EXIT_FINDINGS, EXIT_OK
 from homeport.core.errors import UsageError
 
 UNITS = {"": 1, "b": 1, "k": 10**3, "kb": 10**3, "kib": 2**10, "m": 10**6, "mb": 10**6, "mib": 2**20,
-         "g": 10**9, "gb": 10**9, "gib": 2**30}
+         "g": 10**9, "gb": 10**9, "gib": 2**30, "t": 10**12, "tb": 10**12, "tib": 2**40}
 
 
 def add_parser(sub) -> None:
@@ -30,6 +30,10 @@ def add_parser(sub) -> None:
     pp.add_argument("dst", help="the destination")
     pp.add_argument("--manifest", default="manifest.jsonl", help="the manifest to write (default: manifest.jsonl)")
     pp.add_argument("--workers", type=_positive, default=16, help="parallel streams the estimate assumes")
+    pp.add_argument("--monthly-egress", type=parse_size, metavar="SIZE",
+                    help="data read out of the source each month after the move (e.g. 2TB): "
+                    "adds the ongoing egress cost")
+    pp.add_argument("-f", "--format", choices=("text", "json"), default="text")
     pp.set_defaults(run=run_plan)
 
     cp = dsub.add_parser("copy", help="copy every object, hashed (SHA-256), resumable from a journal")
@@ -99,10 +103,17 @@ def _size(n: int) -> str:
 def run_plan(args) -> int:
     from homeport.data.plan import plan
 
-    result = plan(_store(args.src), _store(args.dst), manifest=args.manifest, workers=args.workers)
+    result = plan(_store(args.src), _store(args.dst), manifest=args.manifest, workers=args.workers,
+                  monthly_egress=getattr(args, "monthly_egress", None))
+    if getattr(args, "format", "text") == "json":
+        import json
+
+        sys.stdout.write(json.dumps(result.to_dict(), indent=2) + "\n")
+        return EXIT_OK
     _out(f"{result.objects} objects, {_size(result.bytes)} ({result.bytes} bytes) in {args.src}")
     _out(result.estimate_sentence())
-    _out(result.egress)
+    for line in result.egress.splitlines():
+        _out(line)
     _out(f"manifest: {result.manifest}")
     return EXIT_OK
 

@@ -26,6 +26,7 @@ from typing import Callable, Iterable
 from homeport.data import journal as jn
 from homeport.data.journal import Journal
 from homeport.data.manifest import Entry, write_manifest
+from homeport.core.errors import UsageError
 from homeport.data.store import CHUNK, NotFound, ObjectInfo, StoreError, Transient
 
 MiB = 1024 * 1024
@@ -82,6 +83,10 @@ def copy(src, dst, *, journal: Journal | str | Path, workers: int = 16, part_siz
          multipart_threshold: int = 64 * MiB, shard: tuple[int, int] | None = None, dry_run: bool = False,
          progress: Progress | None = None, manifest: str | Path | None = None, attempts: int = 5,
          backoff: float = 0.2) -> CopyResult:
+    if not getattr(dst, "writable", True):
+        raise UsageError(f"{dst.location} cannot be a destination", expected="a local path, s3:// or REMOTE:",
+                         got=f"a {type(dst).__name__} (homeport reads Azure Blob and GCS, it does not write them)",
+                         hint="swap the arguments if you meant to copy from it; nothing was written")
     # the first listing page comes before anything is written: a missing source or bad credentials
     # end the command with nothing on disk
     listing = iter(src.list())
@@ -309,11 +314,14 @@ class _Upload:
         job, sha = self.job, self.sha.hexdigest()
         try:
             job.retry(lambda: job.dst.complete_multipart(self.key, self.upload_id, sorted(self.etags.items())))
-            set_metadata = getattr(job.dst, "set_metadata", None)  # stores that can: S3 sets it only at start
-            if set_metadata:
-                set_metadata(self.key, {"sha256": sha})
         except Exception as exc:  # noqa: BLE001
             return job._fail(self.key, exc)
+        set_metadata = getattr(job.dst, "set_metadata", None)  # S3 takes metadata only when an upload starts
+        if set_metadata:
+            try:  # the object is complete and hashed: the manifest has the SHA-256 even if this fails
+                job.retry(lambda: set_metadata(self.key, {"sha256": sha}))
+            except StoreError:
+                pass  # e.g. CopyObject above 5 GiB, or a store without it: verify reads the manifest
         job.jr.done(self.key, sha)
         job._count(copied=1)
 

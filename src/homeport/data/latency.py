@@ -91,7 +91,8 @@ class LatencyProxy:
             for t in tasks:
                 t.cancel()
             # let every cancelled task finish, or asyncio warns "Task was destroyed but it is pending"
-            loop.run_until_complete(asyncio.gather(*tasks, return_exceptions=True))
+            if tasks:
+                loop.run_until_complete(asyncio.gather(*tasks, return_exceptions=True))
             loop.close()
 
     # -- one connection -----------------------------------------------------------------------------

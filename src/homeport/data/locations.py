@@ -1,5 +1,6 @@
 """Where data lives: a local path, `s3://bucket/prefix`, or `REMOTE:bucket/prefix` (DESIGN.md,
-"Storage locations").
+"Storage locations"); as sources only, Azure Blob (`az://container/prefix`, `abfs[s]://container/prefix`
+or `abfs[s]://container@ACCOUNT.dfs.core.windows.net/prefix`) and GCS (`gs://bucket/prefix`).
 
 REMOTE is a table `[remotes.NAME]` in homeport.toml (found through HOMEPORT_CONFIG, else the current
 directory and its parents) and/or the environment variables HOMEPORT_REMOTE_<NAME>_ENDPOINT,
@@ -32,13 +33,13 @@ FIELDS = ("endpoint", "access_key_id", "secret_access_key", "region", "provider"
 
 @dataclass(frozen=True)
 class Location:
-    kind: str  # "local" | "s3"
+    kind: str  # "local" | "s3" | "azure" | "gcs" (the last two are sources only)
     text: str  # the user's spelling, given back by str()
     path: Path | None = None  # local only
     bucket: str = ""
     prefix: str = ""  # without leading or trailing "/"
     remote: str | None = None  # None for s3:// (standard AWS configuration)
-    endpoint_url: str | None = None
+    endpoint_url: str | None = None  # azure: the account's blob URL when the location names the account
     access_key_id: str | None = None
     secret_access_key: str | None = field(default=None, repr=False)  # never printed
     region: str | None = None
@@ -91,11 +92,17 @@ def parse_location(text: str, config: Mapping | str | os.PathLike | None = None)
     if text.startswith("file://"):
         return Location("local", text, path=Path(text[7:]))
     scheme = _SCHEME.match(text)
+    if scheme and scheme.group(1).lower() == "gs":
+        bucket, prefix = _split_bucket(text[5:], text)
+        return Location("gcs", text, bucket=bucket, prefix=prefix)
+    if scheme and scheme.group(1).lower() in ("az", "abfs", "abfss"):
+        return _azure(text, text[scheme.end():])
     if scheme:
         raise UsageError(
             f"The storage location {text!r} uses the scheme {scheme.group(1)}://, which homeport cannot read.",
-            expected="a local path, s3://bucket/prefix or REMOTE:bucket/prefix",
-            hint="for an S3-compatible store (also GCS in interoperability mode), define a remote in homeport.toml "
+            expected="a local path, s3://bucket/prefix, REMOTE:bucket/prefix, or as a source gs://bucket/prefix "
+            "or az://container/prefix",
+            hint="for an S3-compatible store, define a remote in homeport.toml "
             "or with HOMEPORT_REMOTE_<NAME>_ENDPOINT and use NAME:bucket/prefix",
         )
     m = _REMOTE.match(text)
@@ -140,7 +147,15 @@ def open_store(location: Location):
         from homeport.data.stores.s3 import S3Store
 
         return S3Store(location)
-    raise UsageError(f"No store for the location kind {location.kind!r}.", expected="local or s3")
+    if location.kind == "azure":
+        from homeport.data.stores.azure import AzureBlobStore
+
+        return AzureBlobStore(location)
+    if location.kind == "gcs":
+        from homeport.data.stores.gcs import GCSStore
+
+        return GCSStore(location)
+    raise UsageError(f"No store for the location kind {location.kind!r}.", expected="local, s3, azure or gcs")
 
 
 def find_config(start: str | os.PathLike | None = None) -> Path | None:
@@ -213,6 +228,22 @@ def _split_bucket(rest: str, text: str) -> tuple[str, str]:
             expected="s3://bucket/prefix or REMOTE:bucket/prefix", got=f"bucket {bucket!r}",
         )
     return bucket, prefix.strip("/")
+
+
+def _azure(text: str, rest: str) -> Location:
+    """az://container/prefix and abfs[s]://container/prefix take the account from the environment;
+    abfs[s]://container@ACCOUNT.dfs.core.windows.net/prefix (the Hadoop spelling) names it."""
+    head, slash, tail = rest.partition("/")
+    container, at, host = head.partition("@")
+    endpoint = None
+    if at:
+        account = host.split(".", 1)[0]
+        if not account or not host.endswith(".core.windows.net"):
+            raise UsageError(f"The storage location {text!r} names the account host {host!r}.",
+                             expected="container@ACCOUNT.dfs.core.windows.net (or .blob.core.windows.net)")
+        endpoint = f"https://{account}.blob.core.windows.net"  # the blob API serves dfs accounts too
+    bucket, prefix = _split_bucket(container + slash + tail, text)
+    return Location("azure", text, bucket=bucket, prefix=prefix, endpoint_url=endpoint)
 
 
 def _bool(value, text: str) -> bool | None:

@@ -2,8 +2,9 @@
 
 The source listing streams into the manifest (never into memory); a few timed GETs of the source
 measure time to first byte and per-stream throughput, and the estimate follows from them. Egress cost
-comes from the catalog when it has prices for the source (`egress_price`); today it has none, and the
-plan says so instead of guessing.
+comes from the catalog (homeport.catalog.egress): the listed bytes at the source provider's list price,
+what its exit waiver makes of that, and, given a monthly volume, the ongoing figure; where the catalog
+has no price the plan says so instead of guessing.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import heapq
 import itertools
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from homeport.data.manifest import Entry, write_manifest
@@ -29,7 +30,8 @@ class PlanResult:
     stream_bytes_per_s: float | None  # median throughput of one stream
     workers: int
     estimate_s: float | None
-    egress: str  # a sentence: the cost, or why there is none
+    egress: str  # the cost in lines of text, or why there is none
+    egress_detail: dict = field(default_factory=dict)  # homeport.catalog.egress.Estimate.to_dict()
 
     def estimate_sentence(self) -> str:
         if self.estimate_s is None:
@@ -39,15 +41,18 @@ class PlanResult:
                 f"stream, assuming the link carries {self.workers} streams at that rate "
                 "(`homeport data probe` measures how far it does)")
 
-
-def egress_price(src_location) -> tuple[float, str, str] | None:
-    """(price per GiB, currency, source) to move data out of the source's provider, from the catalog.
-
-    The hook for the catalog's egress table (src/homeport/catalog/data/), which does not exist yet."""
-    return None
+    def to_dict(self) -> dict:
+        return {**asdict(self), "manifest": str(self.manifest)}
 
 
-def plan(src, dst, *, manifest: str | Path, workers: int = 16) -> PlanResult:
+def egress_estimate(src_location, dst_location, nbytes: int, monthly_bytes: int | None = None):
+    """The catalog's egress estimate (homeport.catalog.egress.Estimate) for copying out of the source."""
+    from homeport.catalog.egress import estimate
+
+    return estimate(src_location, dst_location, nbytes, monthly_bytes=monthly_bytes)
+
+
+def plan(src, dst, *, manifest: str | Path, workers: int = 16, monthly_egress: int | None = None) -> PlanResult:
     objects = total = 0
     largest: list[tuple[int, str]] = []  # a min-heap of the biggest objects: the ones worth timing
 
@@ -69,14 +74,9 @@ def plan(src, dst, *, manifest: str | Path, workers: int = 16) -> PlanResult:
     estimate = None
     if first_byte is not None:
         estimate = (objects * first_byte + total / rate) / max(1, workers)
-    price = egress_price(getattr(src, "location", None))
-    if price is None:
-        egress = ("egress cost: not estimated: the catalog has no egress prices yet "
-                  "(src/homeport/catalog/data/ has no egress table)")
-    else:
-        per_gib, currency, source = price
-        egress = f"egress cost: about {per_gib * total / 2**30:.2f} {currency} at {per_gib} {currency}/GiB ({source})"
-    return PlanResult(objects, total, Path(manifest), first_byte, rate, workers, estimate, egress)
+    egress = egress_estimate(getattr(src, "location", None), getattr(dst, "location", None), total, monthly_egress)
+    return PlanResult(objects, total, Path(manifest), first_byte, rate, workers, estimate, "\n".join(egress.lines()),
+                      egress.to_dict())
 
 
 def _probe(src, keys: list[str]) -> tuple[float | None, float | None]:

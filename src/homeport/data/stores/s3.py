@@ -160,6 +160,13 @@ class S3Store:
             if getattr(e, "bucket_missing", False):
                 raise  # the upload already gone is fine; the bucket gone is not
 
+    def set_metadata(self, key: str, metadata: dict) -> None:
+        """Replace the user metadata by copying the object onto itself (S3 takes metadata only when an
+        upload starts, before a multipart copy knows the SHA-256). A single CopyObject: up to 5 GiB."""
+        full = self.location.join(key)
+        self._call("copy_object", key, Key=full, CopySource={"Bucket": self.location.bucket, "Key": full},
+                   Metadata=_meta_out(metadata), MetadataDirective="REPLACE")
+
     def delete(self, key: str) -> None:
         try:
             self._call("delete_object", key, Key=self.location.join(key))
