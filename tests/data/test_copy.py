@@ -315,3 +315,69 @@ def test_kill_9_of_the_cli_between_real_servers_then_resume(moto_location, rclon
         assert subprocess.run(argv, timeout=120).returncode == 0
     assert {k: ((bucket_dir / k).stat().st_ino, (bucket_dir / k).stat().st_mtime_ns) for k in done} == stamps
     assert verify(open_store(rclone_location), source=src).clean
+
+
+class _ChangesMidCopy(LocalStore):
+    """A real local source whose object `big` is rewritten (same size) after its first part is read."""
+
+    def __init__(self, path):
+        super().__init__(path)
+        self.reads = 0
+
+    def get(self, key, start=0, end=None):
+        data = b"".join(super().get(key, start, end))
+        self.reads += 1
+        if key == "big" and self.reads == 1:
+            (self.root / "big").write_bytes(b"B" * 300_000)
+        yield data
+
+
+def test_an_object_changed_mid_copy_is_not_stored_as_a_mix_of_versions(tmp_path):
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "big").write_bytes(b"A" * 300_000)
+    src = _ChangesMidCopy(tmp_path / "src")
+    result = copy(src, LocalStore(tmp_path / "dst"), journal=tmp_path / "j.sqlite", workers=1,
+                  part_size=100_000, multipart_threshold=100_000)
+    assert [k for k, _ in result.failed] == ["big"] and "changed while it was copied" in result.failed[0][1]
+    assert not (tmp_path / "dst" / "big").exists()
+    again = copy(LocalStore(tmp_path / "src"), LocalStore(tmp_path / "dst"), journal=tmp_path / "j.sqlite",
+                 workers=1, part_size=100_000, multipart_threshold=100_000)
+    assert again.ok and (tmp_path / "dst" / "big").read_bytes() == b"B" * 300_000
+
+
+def test_a_destination_inside_the_source_is_refused(tmp_path, source):
+    from homeport.core.errors import UsageError
+
+    with pytest.raises(UsageError, match="inside the source"):
+        copy(LocalStore(source), LocalStore(source / "backup"), journal=tmp_path / "j.sqlite")
+    assert not (source / "backup").exists() and not (tmp_path / "j.sqlite").exists()
+
+
+def test_a_missing_destination_bucket_stops_the_copy_before_anything_is_written(moto_location, moto_server,
+                                                                               tmp_path):
+    from homeport.data.locations import open_store, parse_location
+    from homeport.data.store import NotFound
+
+    src = open_store(moto_location)
+    src.put("a.bin", [b"x"])
+    missing = open_store(parse_location("s3://no-such-bucket-here/q", config={}))
+    with pytest.raises(NotFound, match="no-such-bucket-here"):
+        copy(src, missing, journal=tmp_path / "j.sqlite")
+    assert not (tmp_path / "j.sqlite").exists()
+
+
+def test_an_error_outside_the_retry_leaves_the_object_failed_not_copied(tmp_path, source):
+    """A journal write that fails for one key (a fault injected by subclassing the real Journal) must not
+    let the copy report success."""
+    from homeport.data.journal import Journal
+
+    victim = next(info.key for info in LocalStore(source).list())
+
+    class FlakyJournal(Journal):
+        def done(self, key, sha256):
+            if key == victim:
+                raise RuntimeError("database is locked")
+            return super().done(key, sha256)
+
+    result = copy(LocalStore(source), LocalStore(tmp_path / "dst"), journal=FlakyJournal(tmp_path / "j.sqlite"))
+    assert not result.ok and [k for k, _ in result.failed] == [victim]

@@ -87,10 +87,12 @@ def copy(src, dst, *, journal: Journal | str | Path, workers: int = 16, part_siz
         raise UsageError(f"{dst.location} cannot be a destination", expected="a local path, s3:// or REMOTE:",
                          got=f"a {type(dst).__name__} (homeport reads Azure Blob and GCS, it does not write them)",
                          hint="swap the arguments if you meant to copy from it; nothing was written")
-    # the first listing page comes before anything is written: a missing source or bad credentials
-    # end the command with nothing on disk
+    _refuse_nested(src, dst)
+    # the first listing pages come before anything is written: a missing source or bucket, or credentials
+    # the store refuses, on either side, end the command with nothing on disk
     listing = iter(src.list())
     first = next(listing, None)
+    _reachable(dst)
     infos = (i for i in itertools.chain([first] if first else [], listing) if in_shard(i.key, shard))
     if dry_run:
         return _dry_run(infos, journal)
@@ -102,9 +104,32 @@ def copy(src, dst, *, journal: Journal | str | Path, workers: int = 16, part_siz
                attempts, backoff, workers)
     job.run()
     result.failed = [(k, e or "") for k, e in jr.failures()]
+    # a task that died outside its own error handling leaves its object pending: never report it copied
+    result.failed += [(r[0], "not finished (an unexpected error; rerun with --debug)") for r in jr.rows(jn.PENDING)]
     result.manifest = Path(manifest) if manifest else jr.path.with_suffix(".manifest.jsonl")
     write_manifest(result.manifest, (Entry(r[0], r[1], r[5], r[2], r[3]) for r in jr.rows(jn.DONE)))
     return result
+
+
+def _refuse_nested(src, dst) -> None:
+    """A local destination inside the source (or the source itself) would copy itself again on each run."""
+    a, b = getattr(src, "root", None), getattr(dst, "root", None)  # LocalStore's directory
+    if a is None or b is None:
+        return
+    a, b = Path(a).resolve(), Path(b).resolve()
+    if a == b or a in b.parents:
+        raise UsageError(f"the destination {dst.location} is inside the source {src.location}",
+                         expected="a destination outside the source directory", got=str(b),
+                         hint="choose a sibling directory; nothing was written")
+
+
+def _reachable(dst) -> None:
+    """One listing page of the destination: a missing bucket or refused credentials stop the copy here."""
+    try:
+        next(iter(dst.list()), None)
+    except NotFound:
+        if getattr(dst, "root", None) is None:  # a local directory (LocalStore.root) is made by the first write
+            raise
 
 
 def _dry_run(infos: Iterable[ObjectInfo], journal) -> CopyResult:
@@ -312,6 +337,8 @@ class _Upload:
 
     def _finish(self) -> None:
         job, sha = self.job, self.sha.hexdigest()
+        if self._source_changed():
+            return
         try:
             job.retry(lambda: job.dst.complete_multipart(self.key, self.upload_id, sorted(self.etags.items())))
         except Exception as exc:  # noqa: BLE001
@@ -324,6 +351,21 @@ class _Upload:
                 pass  # e.g. CopyObject above 5 GiB, or a store without it: verify reads the manifest
         job.jr.done(self.key, sha)
         job._count(copied=1)
+
+    def _source_changed(self) -> bool:
+        """The parts were read by separate ranged GETs: if the object changed meanwhile they may mix two
+        versions (with a SHA-256 of the mix). Checked once all are read; such an upload is dropped."""
+        job = self.job
+        size, etag = job.jr.listed(self.key)
+        now = job.retry(lambda: job.src.head(self.key))
+        if now is not None and now.size == size and now.etag == etag:
+            return False
+        try:
+            job.dst.abort_multipart(self.key, self.upload_id)
+        except StoreError:
+            pass  # an upload left behind costs storage, not correctness; the journal forgets it
+        job.jr.failed(self.key, "the source object changed while it was copied; rerun the copy", restart=True)
+        return True
 
     def abandon(self, exc: BaseException) -> None:
         with self.lock:

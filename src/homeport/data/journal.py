@@ -139,8 +139,16 @@ class Journal:
             self._db.execute("DELETE FROM parts WHERE key = ?", (key,))
             self._db.execute("COMMIT")
 
-    def failed(self, key: str, error: str) -> None:
-        self._run("UPDATE objects SET state = 'failed', error = ? WHERE key = ?", (error, key))
+    def failed(self, key: str, error: str, restart: bool = False) -> None:
+        """`restart`: forget the upload too (its parts hold bytes of a version that is gone)."""
+        if restart:
+            self._run("DELETE FROM parts WHERE key = ?", (key,))
+        self._run("UPDATE objects SET state = 'failed', error = ?" + (", upload_id = NULL" if restart else "")
+                  + " WHERE key = ?", (error, key))
+
+    def listed(self, key: str) -> tuple[int, str | None]:
+        """(size, etag) of the object as the listing saw it."""
+        return tuple(self._run("SELECT size, etag FROM objects WHERE key = ?", (key,))[0])
 
     def failures(self) -> list[tuple[str, str]]:
         return self._run("SELECT key, error FROM objects WHERE state = 'failed' ORDER BY key")
