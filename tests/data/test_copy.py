@@ -381,3 +381,12 @@ def test_an_error_outside_the_retry_leaves_the_object_failed_not_copied(tmp_path
 
     result = copy(LocalStore(source), LocalStore(tmp_path / "dst"), journal=FlakyJournal(tmp_path / "j.sqlite"))
     assert not result.ok and [k for k, _ in result.failed] == [victim]
+
+
+def test_a_part_size_s3_would_refuse_is_refused_before_anything_is_written(moto_location, rclone_location,
+                                                                          tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    code = main(["data", "copy", str(moto_location), str(rclone_location), "--part-size", "1MiB"])
+    err = capsys.readouterr().err
+    assert code == 2 and "outside what S3 stores accept" in err and "5MiB to 5GiB" in err
+    assert not (tmp_path / ".homeport").exists()

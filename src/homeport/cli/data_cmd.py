@@ -64,7 +64,21 @@ def parse_size(text: str) -> int:
     m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*", text)
     if not m or m.group(2).lower() not in UNITS or float(m.group(1)) <= 0:
         raise UsageError(f"{text!r} is not a size.", expected="a number with an optional unit: 8MiB, 64MB, 1048576")
-    return int(float(m.group(1)) * UNITS[m.group(2).lower()])
+    size = int(float(m.group(1)) * UNITS[m.group(2).lower()])
+    if size < 1:
+        raise UsageError(f"{text!r} is less than one byte.", expected="a size of at least 1 byte")
+    return size
+
+
+S3_PART_MIN, S3_PART_MAX = 5 * 1024 ** 2, 5 * 1024 ** 3  # S3's limits on a part (but the last)
+
+
+def _check_part_size(part_size: int, dst) -> None:
+    """S3 stores refuse parts under 5 MiB only when the upload completes: refuse them before any byte moves."""
+    if getattr(dst.location, "kind", "") == "s3" and not S3_PART_MIN <= part_size <= S3_PART_MAX:
+        raise UsageError(f"--part-size {part_size:,} bytes is outside what S3 stores accept",
+                         expected="5MiB to 5GiB for an S3 destination", got=f"{part_size:,} bytes",
+                         hint="pass e.g. --part-size 8MiB; nothing was written")
 
 
 def parse_shard(text: str) -> tuple[int, int]:
@@ -123,6 +137,7 @@ def run_copy(args) -> int:
     from homeport.data.copy import copy
 
     src, dst = _store(args.src), _store(args.dst)
+    _check_part_size(args.part_size, dst)
     journal = args.journal or jn.default_path(str(src.location), str(dst.location), args.shard)
     with _progress() as (bar, on_progress):
         try:

@@ -341,8 +341,15 @@ class _Upload:
             return
         try:
             job.retry(lambda: job.dst.complete_multipart(self.key, self.upload_id, sorted(self.etags.items())))
-        except Exception as exc:  # noqa: BLE001
+        except Transient as exc:  # the parts stay: a rerun completes the same upload
             return job._fail(self.key, exc)
+        except Exception as exc:  # noqa: BLE001  refused (e.g. parts too small): a rerun starts a new upload
+            try:
+                job.dst.abort_multipart(self.key, self.upload_id)
+            except StoreError:
+                pass
+            why = exc.render().replace("\n", " ") if isinstance(exc, StoreError) else f"{type(exc).__name__}: {exc}"
+            return job.jr.failed(self.key, why, restart=True)
         set_metadata = getattr(job.dst, "set_metadata", None)  # S3 takes metadata only when an upload starts
         if set_metadata:
             try:  # the object is complete and hashed: the manifest has the SHA-256 even if this fails
