@@ -390,3 +390,23 @@ def test_a_part_size_s3_would_refuse_is_refused_before_anything_is_written(moto_
     err = capsys.readouterr().err
     assert code == 2 and "outside what S3 stores accept" in err and "5MiB to 5GiB" in err
     assert not (tmp_path / ".homeport").exists()
+
+
+def test_an_empty_source_warns_and_a_bad_manifest_path_is_refused_before_copying(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "empty").mkdir()
+    assert main(["data", "copy", str(tmp_path / "empty"), str(tmp_path / "dst")]) == 0
+    assert "nothing listed under" in capsys.readouterr().out
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "a.bin").write_bytes(b"x")
+    assert main(["data", "copy", str(tmp_path / "src"), str(tmp_path / "dst2"), "--manifest",
+                 str(tmp_path / "no-such-dir" / "m.jsonl")]) == 2
+    assert "cannot write the manifest" in capsys.readouterr().err and not (tmp_path / "dst2").exists()
+
+
+def test_a_manifest_with_a_number_for_a_hash_is_a_sentence_not_a_traceback(tmp_path, capsys):
+    bad = tmp_path / "m.jsonl"
+    bad.write_text('{"key": "a", "size": 2, "sha256": 5}\n')
+    (tmp_path / "d").mkdir()
+    assert main(["data", "verify", str(tmp_path / "d"), "--manifest", str(bad)]) == 2
+    assert "malformed at line 1" in capsys.readouterr().err

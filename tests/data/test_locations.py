@@ -109,3 +109,12 @@ def test_open_store_picks_the_backend(tmp_path):
 
     assert isinstance(open_store(parse_location(str(tmp_path), config={})), LocalStore)
     assert isinstance(open_store(parse_location("s3://b/p", config={})), S3Store)
+
+
+def test_a_one_letter_remote_is_a_remote_when_defined_and_a_path_otherwise(monkeypatch):
+    monkeypatch.delenv("HOMEPORT_REMOTE_M_ENDPOINT", raising=False)
+    assert parse_location("m:bucket/x", config={}).kind == "local"
+    assert parse_location("C:\\\\data", config={}).kind == "local"
+    monkeypatch.setenv("HOMEPORT_REMOTE_M_ENDPOINT", "http://127.0.0.1:9000")
+    loc = parse_location("m:bucket/x", config={})
+    assert (loc.kind, loc.remote, loc.bucket, loc.prefix) == ("s3", "m", "bucket", "x")

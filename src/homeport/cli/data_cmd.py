@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import re
 import sys
+from pathlib import Path
 
 from rich.console import Console
 from rich.markup import escape
@@ -138,6 +140,9 @@ def run_copy(args) -> int:
 
     src, dst = _store(args.src), _store(args.dst)
     _check_part_size(args.part_size, dst)
+    if args.manifest and not os.access(Path(args.manifest).resolve().parent, os.W_OK):
+        raise UsageError(f"cannot write the manifest {args.manifest}", expected="a path in a writable directory",
+                         hint="choose another --manifest; nothing was copied")
     journal = args.journal or jn.default_path(str(src.location), str(dst.location), args.shard)
     with _progress() as (bar, on_progress):
         try:
@@ -151,6 +156,8 @@ def run_copy(args) -> int:
         _out(f"dry run{shard}: would copy {result.to_copy} of {result.listed} objects ({_size(result.bytes_to_copy)});"
              f" {result.skipped} already copied; nothing written")
         return EXIT_OK
+    if not result.listed:
+        _out(f"warning: nothing listed under {args.src}{shard}: check the bucket and the prefix")
     _out(f"copied {result.copied} objects ({_size(result.bytes_copied)}, {result.parts_uploaded} parts){shard}; "
          f"{result.skipped} already copied; {len(result.failed)} failed; {result.listed} listed")
     for key, why in result.failed:

@@ -25,8 +25,8 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 CONFIG_NAME = "homeport.toml"
-# Two characters at least, so `C:\data` (a Windows drive) is never taken for a remote.
-_REMOTE = re.compile(r"^([A-Za-z][A-Za-z0-9_-]+):(.*)$", re.S)
+# A one-letter name is a remote only when one of that name is defined: `C:\data` stays a Windows path.
+_REMOTE = re.compile(r"^([A-Za-z][A-Za-z0-9_-]*):(.*)$", re.S)
 _SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
 FIELDS = ("endpoint", "access_key_id", "secret_access_key", "region", "provider", "path_style")
 
@@ -111,6 +111,8 @@ def parse_location(text: str, config: Mapping | str | os.PathLike | None = None)
     name, rest = m.group(1), m.group(2)
     remotes = _remotes(config)
     spec = _remote_spec(name, remotes)
+    if spec is None and len(name) == 1:
+        return Location("local", text, path=Path(text))
     if spec is None:
         if Path(text).exists():  # a local file whose name has a colon, and no remote of that name
             return Location("local", text, path=Path(text))

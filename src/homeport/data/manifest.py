@@ -59,8 +59,11 @@ def read_manifest(path: str | os.PathLike) -> Iterator[Entry]:
             for number, line in enumerate(fh, 1):
                 if line.strip():
                     row = json.loads(line)
-                    yield Entry(str(row["key"]), int(row["size"]), row.get("sha256"), row.get("etag"), row.get("mtime"))
+                    sha = row.get("sha256")
+                    if sha is not None and not (isinstance(sha, str) and len(sha) == 64):
+                        raise ValueError("sha256 is not 64 hex digits")
+                    yield Entry(str(row["key"]), int(row["size"]), sha, row.get("etag"), row.get("mtime"))
         except (ValueError, KeyError, TypeError) as exc:  # UnicodeDecodeError is a ValueError too
             raise HomeportError(f"The manifest {path} is malformed at line {number + isinstance(exc, UnicodeError)}.",
-                                expected='UTF-8, one JSON object per line with "key" and "size"',
+                                expected='UTF-8, one JSON object per line with "key", "size" and a hex "sha256"',
                                 got=line[:80].rstrip(), hint="regenerate it with `homeport data plan`") from exc
