@@ -410,3 +410,14 @@ def test_a_manifest_with_a_number_for_a_hash_is_a_sentence_not_a_traceback(tmp_p
     (tmp_path / "d").mkdir()
     assert main(["data", "verify", str(tmp_path / "d"), "--manifest", str(bad)]) == 2
     assert "malformed at line 1" in capsys.readouterr().err
+
+
+def test_a_finished_object_replaced_at_the_destination_by_another_of_the_same_size_is_copied_again(tmp_path, source):
+    first = small_copy(source, tmp_path / "dst", tmp_path / "j.sqlite")
+    key = next(e.key for e in read_manifest(first.manifest) if e.size > 0)
+    dst = LocalStore(tmp_path / "dst")
+    original = (tmp_path / "dst" / key).read_bytes()
+    dst.put(key, [bytes(len(original))], metadata={"sha256": "0" * 64})  # someone else's object, same size
+    again = small_copy(source, tmp_path / "dst", tmp_path / "j.sqlite")
+    assert again.ok and again.copied == 1
+    assert (tmp_path / "dst" / key).read_bytes() == original

@@ -169,7 +169,7 @@ class _Job:
 
     def run(self) -> None:
         # first the objects done in an earlier run: one the destination lost goes back to pending
-        self._pool(lambda pool: [self._submit(pool, self._check_done, r[0], r[1]) for r in self.jr.rows(jn.DONE)])
+        self._pool(lambda pool: [self._submit(pool, self._check_done, r[0], r[1], r[5]) for r in self.jr.rows(jn.DONE)])
         self.progress("total", sum(b for state, (_, b) in self.jr.counts().items() if state != jn.DONE))
         self._pool(self._dispatch)
 
@@ -214,12 +214,15 @@ class _Job:
 
     # -- objects done in an earlier run ------------------------------------------------------------
 
-    def _check_done(self, key: str, size: int) -> None:
+    def _check_done(self, key: str, size: int, sha256: str | None) -> None:
+        """Still there, and still what was copied: the size, and the SHA-256 the destination's metadata
+        carries when it has one (a different object of the same size is copied again)."""
         try:
             info = self.retry(lambda: self.dst.head(key))
         except Exception as exc:  # noqa: BLE001  one object's trouble never stops the job
             return self._fail(key, exc)
-        if info is not None and info.size == size:
+        recorded = (info.metadata or {}).get("sha256") if info is not None else None
+        if info is not None and info.size == size and (recorded is None or recorded == sha256):
             return self._count(skipped=1)
         self.jr.reset(key)
 
