@@ -14,7 +14,7 @@ from servers import azurite_binary, start_azurite, start_gcs_emulator
 from homeport.data.copy import copy
 from homeport.data.locations import open_store, parse_location
 from homeport.data.store import NotFound, StoreError
-from homeport.data.stores.azure import SOURCE_ONLY
+from homeport.data.store import SOURCE_ONLY
 from homeport.data.verify import verify
 
 BIG = bytes(range(256)) * 40_000  # 10 MB: more than one GCS read piece and one Azure download chunk

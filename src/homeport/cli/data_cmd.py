@@ -72,17 +72,6 @@ def parse_size(text: str) -> int:
     return size
 
 
-S3_PART_MIN, S3_PART_MAX = 5 * 1024 ** 2, 5 * 1024 ** 3  # S3's limits on a part (but the last)
-
-
-def _check_part_size(part_size: int, dst) -> None:
-    """S3 stores refuse parts under 5 MiB only when the upload completes: refuse them before any byte moves."""
-    if getattr(dst.location, "kind", "") == "s3" and not S3_PART_MIN <= part_size <= S3_PART_MAX:
-        raise UsageError(f"--part-size {part_size:,} bytes is outside what S3 stores accept",
-                         expected="5MiB to 5GiB for an S3 destination", got=f"{part_size:,} bytes",
-                         hint="pass e.g. --part-size 8MiB; nothing was written")
-
-
 def parse_shard(text: str) -> tuple[int, int]:
     m = re.fullmatch(r"(\d+)/(\d+)", text.strip())
     if not m or not int(m.group(1)) < int(m.group(2)):
@@ -139,7 +128,6 @@ def run_copy(args) -> int:
     from homeport.data.copy import copy
 
     src, dst = _store(args.src), _store(args.dst)
-    _check_part_size(args.part_size, dst)
     if args.manifest and not os.access(Path(args.manifest).resolve().parent, os.W_OK):
         raise UsageError(f"cannot write the manifest {args.manifest}", expected="a path in a writable directory",
                          hint="choose another --manifest; nothing was copied")

@@ -23,10 +23,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable
 
+from homeport.core.errors import UsageError
 from homeport.data import journal as jn
 from homeport.data.journal import Journal
 from homeport.data.manifest import Entry, write_manifest
-from homeport.core.errors import UsageError
 from homeport.data.store import CHUNK, NotFound, ObjectInfo, StoreError, Transient
 
 MiB = 1024 * 1024
@@ -88,6 +88,7 @@ def copy(src, dst, *, journal: Journal | str | Path, workers: int = 16, part_siz
                          got=f"a {type(dst).__name__} (homeport reads Azure Blob and GCS, it does not write them)",
                          hint="swap the arguments if you meant to copy from it; nothing was written")
     _refuse_nested(src, dst)
+    _check_part_size(part_size, dst)
     # the first listing pages come before anything is written: a missing source or bucket, or credentials
     # the store refuses, on either side, end the command with nothing on disk
     listing = iter(src.list())
@@ -121,6 +122,15 @@ def _refuse_nested(src, dst) -> None:
         raise UsageError(f"the destination {dst.location} is inside the source {src.location}",
                          expected="a destination outside the source directory", got=str(b),
                          hint="choose a sibling directory; nothing was written")
+
+
+def _check_part_size(part_size: int, dst) -> None:
+    """S3 stores refuse a part under 5 MiB only when the upload completes: refuse it before any byte moves."""
+    low, high = getattr(dst, "part_limits", (1, float("inf")))
+    if not low <= part_size <= high:
+        raise UsageError(f"a part size of {part_size:,} bytes is outside what {dst.location} accepts",
+                         expected=f"{low // 1024 ** 2}MiB to {high // 1024 ** 3}GiB for this destination",
+                         got=f"{part_size:,} bytes", hint="pass e.g. --part-size 8MiB; nothing was written")
 
 
 def _reachable(dst) -> None:

@@ -3,7 +3,8 @@ behind one interface, one conformance suite every backend passes, rclone's fstes
 
 Keys are relative to the location's prefix and "/"-separated. Listing streams (never the whole listing
 in memory). Errors are StoreError subclasses with a sentence a person can act on; `Transient` ones
-(503 SlowDown, connection resets, timeouts) are the ones a copy retries.
+(503 SlowDown, connection resets, timeouts) are the ones a copy retries. `SourceOnly` is the write half
+refused, for the stores homeport only reads (GCS, Azure Blob).
 """
 
 from __future__ import annotations
@@ -75,3 +76,50 @@ class Store(Protocol):
 
     def delete(self, key: str) -> None:
         """Remove the object (no error when it is already gone)."""
+
+
+SOURCE_ONLY = "Azure Blob / GCS are sources only in homeport; copy to an S3-compatible store or a local path."
+
+
+class SourceOnly:
+    """The write half of Store, refused: Azure Blob and GCS are read by homeport, never written."""
+
+    location: object
+    writable = False  # copy() refuses such a destination before it lists anything
+
+    def _refuse(self, op: str, key: str | None = None):
+        target = f"{op} of {key!r} in {self.location}" if key else f"{op} in {self.location}"
+        return StoreError(SOURCE_ONLY, got=target, hint="make this location the source of `homeport data copy`")
+
+    def put(self, key: str, chunks: Iterable[bytes], metadata: dict | None = None) -> ObjectInfo:
+        raise self._refuse("put", key)
+
+    def start_multipart(self, key: str, metadata: dict | None = None) -> str:
+        raise self._refuse("start_multipart", key)
+
+    def put_part(self, key: str, upload_id: str, number: int, data: bytes) -> str:
+        raise self._refuse("put_part", key)
+
+    def list_parts(self, key: str, upload_id: str) -> dict[int, str]:
+        raise self._refuse("list_parts", key)
+
+    def complete_multipart(self, key: str, upload_id: str, parts: list[tuple[int, str]]) -> ObjectInfo:
+        raise self._refuse("complete_multipart", key)
+
+    def abort_multipart(self, key: str, upload_id: str) -> None:
+        raise self._refuse("abort_multipart", key)
+
+    def delete(self, key: str) -> None:
+        raise self._refuse("delete", key)
+
+
+def rechunk(pieces: Iterable[bytes]) -> Iterator[bytes]:
+    """Pieces of any size as chunks of at most CHUNK bytes (the unit the copy engine hashes and writes)."""
+    for piece in pieces:
+        for i in range(0, len(piece), CHUNK):
+            yield piece[i:i + CHUNK]
+
+
+def missing_sdk(location, package: str, extra: str) -> StoreError:
+    return StoreError(f"Reading {location} needs {package}, which is not installed.",
+                      hint=f"pip install 'homeport[{extra}]'")

@@ -17,55 +17,16 @@ from __future__ import annotations
 
 import os
 import threading
-from typing import Iterable, Iterator
+from typing import Iterator
 
-from homeport.data.store import CHUNK, AccessDenied, NotFound, ObjectInfo, StoreError, Transient
+from homeport.data.store import (CHUNK, AccessDenied, NotFound, ObjectInfo, SourceOnly, StoreError, Transient,
+                                 missing_sdk, rechunk)
 
-SOURCE_ONLY = "Azure Blob / GCS are sources only in homeport; copy to an S3-compatible store or a local path."
 _DENIED = {"AuthenticationFailed", "AuthorizationFailure", "AuthorizationPermissionMismatch",
            "AuthorizationSourceIPMismatch", "AuthorizationProtocolMismatch", "InsufficientAccountPermissions",
            "NoAuthenticationInformation", "PublicAccessNotPermitted", "KeyBasedAuthenticationNotPermitted"}
 _TRANSIENT = {"ServerBusy", "OperationTimedOut", "InternalError", "IngressOverAccountLimit",
               "EgressOverAccountLimit", "TpsOverAccountLimit"}
-
-
-class SourceOnly:
-    """The write half of Store, refused: Azure Blob and GCS are read by homeport, never written."""
-
-    location: object
-    writable = False  # copy() refuses such a destination before it lists anything
-
-    def _refuse(self, op: str, key: str | None = None):
-        target = f"{op} of {key!r} in {self.location}" if key else f"{op} in {self.location}"
-        return StoreError(SOURCE_ONLY, got=target, hint="make this location the source of `homeport data copy`")
-
-    def put(self, key: str, chunks: Iterable[bytes], metadata: dict | None = None) -> ObjectInfo:
-        raise self._refuse("put", key)
-
-    def start_multipart(self, key: str, metadata: dict | None = None) -> str:
-        raise self._refuse("start_multipart", key)
-
-    def put_part(self, key: str, upload_id: str, number: int, data: bytes) -> str:
-        raise self._refuse("put_part", key)
-
-    def list_parts(self, key: str, upload_id: str) -> dict[int, str]:
-        raise self._refuse("list_parts", key)
-
-    def complete_multipart(self, key: str, upload_id: str, parts: list[tuple[int, str]]) -> ObjectInfo:
-        raise self._refuse("complete_multipart", key)
-
-    def abort_multipart(self, key: str, upload_id: str) -> None:
-        raise self._refuse("abort_multipart", key)
-
-    def delete(self, key: str) -> None:
-        raise self._refuse("delete", key)
-
-
-def rechunk(pieces: Iterable[bytes]) -> Iterator[bytes]:
-    """Pieces of any size as chunks of at most CHUNK bytes (the unit the copy engine hashes and writes)."""
-    for piece in pieces:
-        for i in range(0, len(piece), CHUNK):
-            yield piece[i:i + CHUNK]
 
 
 class AzureBlobStore(SourceOnly):
@@ -174,15 +135,10 @@ class AzureBlobStore(SourceOnly):
                           ConnectionError, TimeoutError)):
             return Transient(f"The connection to {self._where()} failed during {what}.",
                              got=f"{type(e).__name__}: {_first_line(e)}",
-                             hint="check the account and the network; the copy retries this")
+                             hint="check the account and the network; homeport retries this a few times")
         if isinstance(e, ax.ClientAuthenticationError) or type(e).__name__ == "CredentialUnavailableError":
             return AccessDenied(f"No usable Azure credentials for {what}.", got=_first_line(e), hint=_cred_hint())
         return e
-
-
-def missing_sdk(location, package: str, extra: str) -> StoreError:
-    return StoreError(f"Reading {location} needs {package}, which is not installed.",
-                      hint=f"pip install 'homeport[{extra}]'")
 
 
 def _make_service(location):

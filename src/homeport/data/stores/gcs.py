@@ -18,8 +18,8 @@ import os
 import threading
 from typing import Iterator
 
-from homeport.data.store import CHUNK, AccessDenied, NotFound, ObjectInfo, StoreError, Transient
-from homeport.data.stores.azure import SourceOnly, missing_sdk, rechunk
+from homeport.data.store import (CHUNK, AccessDenied, NotFound, ObjectInfo, SourceOnly, StoreError, Transient,
+                                 missing_sdk, rechunk)
 
 PIECE = 8 * CHUNK  # bytes a ranged request reads (one request per piece, cut into CHUNKs)
 PAGE = 1000
@@ -150,7 +150,7 @@ class GCSStore(SourceOnly):
             return AccessDenied(f"No usable Google credentials for {what}.", got=str(e), hint=_cred_hint())
         if isinstance(e, (gx.RetryError, ga.TransportError, ConnectionError, TimeoutError)) or _is_requests_transient(e):
             return Transient(f"The connection to {self._where()} failed during {what}.",
-                             got=f"{type(e).__name__}: {e}", hint="check the network; the copy retries this")
+                             got=f"{type(e).__name__}: {e}", hint="check the network; homeport retries this a few times")
         return e
 
 

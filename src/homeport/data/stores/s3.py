@@ -160,6 +160,8 @@ class S3Store:
             if getattr(e, "bucket_missing", False):
                 raise  # the upload already gone is fine; the bucket gone is not
 
+    part_limits = (5 * 1024 ** 2, 5 * 1024 ** 3)  # S3's smallest part (but the last) and largest
+
     def set_metadata(self, key: str, metadata: dict) -> None:
         """Replace the user metadata by copying the object onto itself (S3 takes metadata only when an
         upload starts, before a multipart copy knows the SHA-256). A single CopyObject: up to 5 GiB."""
@@ -214,7 +216,7 @@ class S3Store:
                      bx.ConnectTimeoutError, bx.ResponseStreamingError, bx.IncompleteReadError)
         if isinstance(e, transient) or _is_urllib3_transient(e):
             return Transient(f"The connection to {self._where()} failed during {what}.", got=f"{type(e).__name__}: {e}",
-                             hint="check the endpoint and the network; the copy retries this")
+                             hint="check the endpoint and the network; homeport retries this a few times")
         if isinstance(e, bx.ParamValidationError):
             return StoreError(f"Invalid request to {self._where()}: {what}.", got=str(e))
         return e
