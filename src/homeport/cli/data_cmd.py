@@ -1,4 +1,5 @@
-"""`homeport data plan|copy|verify`: move a dataset between object stores, verified and resumable."""
+"""`homeport data plan|copy|verify|probe`: move a dataset between object stores, verified and resumable,
+and size the loader for a store that is far away."""
 
 from __future__ import annotations
 
@@ -20,11 +21,8 @@ UNITS = {"": 1, "b": 1, "k": 10**3, "kb": 10**3, "kib": 2**10, "m": 10**6, "mb":
 
 
 def add_parser(sub) -> None:
-    p = sub.add_parser("data", help="plan, copy and verify datasets between object stores", description=__doc__)
+    p = sub.add_parser("data", help="plan, copy and verify datasets between object stores; probe a store far away", description=__doc__)
     dsub = p.add_subparsers(dest="data_command", metavar="{plan,copy,verify,probe}", required=True)
-    from homeport.data import probe as probe_cmd
-
-    probe_cmd.add_parser(dsub)
     where = "a local path, s3://bucket/prefix or REMOTE:bucket/prefix"
 
     pp = dsub.add_parser("plan", help="list the source into a manifest; count, time and cost the copy")
@@ -58,6 +56,9 @@ def add_parser(sub) -> None:
     evidence.add_argument("--source", help="the source, hashed again")
     vp.add_argument("--workers", type=_positive, default=16, help="parallel reads (default: 16)")
     vp.set_defaults(run=run_verify)
+    from homeport.data import probe as probe_cmd
+
+    probe_cmd.add_parser(dsub)
 
 
 # -- arguments -------------------------------------------------------------------------------------

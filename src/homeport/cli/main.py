@@ -31,8 +31,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     assess_cmd.add_parser(sub)
     port_cmd.add_parser(sub)
-    rules_cmd.add_parser(sub)
     data_cmd.add_parser(sub)
+    rules_cmd.add_parser(sub)
     return parser
 
 
