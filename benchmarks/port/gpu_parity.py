@@ -33,7 +33,10 @@ EXAMPLE = REPO / "examples" / "llm-pipeline"
 sys.path.insert(0, str(REPO / "src"))
 
 # Runs train.py with deterministic algorithms on; argv after the script path goes to train.py.
-DETERMINISTIC = ("import sys, runpy, torch; torch.use_deterministic_algorithms(True); "
+# The train logger is set to INFO here: a package that configures logging on import (before train.py's
+# basicConfig) would otherwise leave the root at WARNING and the step lines unprinted.
+DETERMINISTIC = ("import sys, runpy, logging, torch; torch.use_deterministic_algorithms(True); "
+                 "logging.getLogger('train').setLevel(logging.INFO); "
                  "sys.argv = sys.argv[1:]; runpy.run_path(sys.argv[0], run_name='__main__')")
 
 
@@ -64,18 +67,24 @@ def prepare(work: Path, steps: int, precision: str) -> tuple[Path, Path]:
 
 def train(tree: Path, work: Path, tag: str) -> dict:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("WANDB", "SM_"))}
-    env.update(PYTHONPATH=f"{work / 'stub'}{os.pathsep}{tree}", SM_MODEL_DIR=str(work / f"model-{tag}"),
+    path = os.pathsep.join(p for p in (str(work / "stub"), str(tree), os.environ.get("PYTHONPATH", "")) if p)
+    env.update(PYTHONPATH=path, SM_MODEL_DIR=str(work / f"model-{tag}"),
                CUBLAS_WORKSPACE_CONFIG=":4096:8", PYTHONHASHSEED="0")
+    cwd = work / f"run-{tag}"  # train.py checkpoints under ./outputs: a shared folder would make runs resume
+    cwd.mkdir()
     started = time.perf_counter()
     run = subprocess.run([sys.executable, "-c", DETERMINISTIC, str(tree / "train.py"), "--config",
-                          str(work / "parity.yaml")], cwd=work, env=env, capture_output=True, text=True)
+                          str(work / "parity.yaml")], cwd=cwd, env=env, capture_output=True, text=True)
     if run.returncode != 0:
         raise SystemExit(f"{tag} failed:\n{run.stderr[-3000:]}")
     losses, tps = [], []
-    for line in run.stderr.splitlines():
+    for line in (run.stderr + run.stdout).splitlines():
         if "| loss " in line:
             losses.append(float(line.split("| loss ")[1].split()[0]))
             tps.append(float(line.split(" tok/s")[0].rsplit("|", 1)[1].strip()))
+    if not losses:  # the log is the only channel: show what came out instead of failing on an empty list
+        raise SystemExit(f"{tag}: no '| loss' lines in its output\nstdout:\n{run.stdout[-2500:]}\n"
+                         f"stderr:\n{run.stderr[-2500:]}")
     return {"losses": losses, "tokens_per_s": tps, "wall_s": time.perf_counter() - started}
 
 

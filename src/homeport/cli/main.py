@@ -23,7 +23,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from homeport.cli import assess_cmd, data_cmd, port_cmd, rules_cmd
+    from homeport.cli import assess_cmd, bench_cmd, data_cmd, port_cmd, rules_cmd
 
     parser = _Parser(prog="homeport", description="Move AI training pipelines to sovereign and local clouds.")
     parser.add_argument("--version", action="version", version=f"homeport {__version__}")
@@ -32,6 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
     assess_cmd.add_parser(sub)
     port_cmd.add_parser(sub)
     data_cmd.add_parser(sub)
+    bench_cmd.add_parser(sub)
     rules_cmd.add_parser(sub)
     return parser
 
@@ -44,7 +45,14 @@ def main(argv: list[str] | None = None) -> int:
     err = Console(stderr=True)
     try:
         parser = build_parser()
-        args = parser.parse_args(argv)
+        # what follows `--` belongs to the command a subcommand wraps (bench --script, fence run): argparse
+        # would read it as more of ours, so it is split off first
+        ours, passthrough = (argv[:argv.index("--")], argv[argv.index("--") + 1:]) if "--" in argv else (argv, None)
+        args = parser.parse_args(ours)
+        if passthrough is not None and not getattr(args, "passthrough_ok", False):
+            raise UsageError("arguments after `--` are only for commands that run another command",
+                             got=" ".join(passthrough) or "`--` alone", hint="remove the `--`")
+        args.passthrough = passthrough or []
         if not args.command:
             parser.print_help()
             return EXIT_ERROR
