@@ -4,6 +4,11 @@
 pair (provider, region), never the bare region string: `eu-central-2` is Zurich at AWS and
 Frankfurt at Impossible Cloud (research section 3.3).
 
+`provider_regions.csv`: the same key for every other provider of providers.csv (European clouds, US object
+stores with European regions, SaaS) and for hyperscaler multi-regions: provider, region, country, city,
+confidence, note, source, as_of. Its country cell may name a group of countries.py (`gcp`/`eu` -> `EU`): the
+data is somewhere in the group. `lookup_region` reads both files.
+
 `instance_types.csv`: provider, instance_type, accelerator, accelerator_count,
 accelerator_memory_gib, source, as_of. Memory is per accelerator, as the provider's page states it
 (providers write "GB" for what is GiB-sized HBM; the number is kept as written). SageMaker's
@@ -15,8 +20,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 
+from homeport.catalog.countries import is_place
 from homeport.catalog.libraries import read_csv
+from homeport.catalog.providers import PROVIDERS_FILE, providers
+from homeport.catalog.rows import read_rows
 
 PROVIDERS = ("aws", "azure", "gcp")
 _COUNTRY = re.compile(r"^[A-Z]{2}$")
@@ -27,10 +36,13 @@ _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 class Region:
     provider: str
     region: str
-    country: str
+    country: str  # ISO 3166 alpha-2; in provider_regions.csv possibly a group (EU)
     city: str
     source: str
     as_of: str
+    ref: str = ""  # `regions.csv:19`
+    confidence: str = "verified"
+    note: str = ""
 
 
 @dataclass(frozen=True)
@@ -67,8 +79,52 @@ def regions() -> tuple[Region, ...]:
             raise ValueError(f"regions.csv, line {number}: country must be an ISO 3166 alpha-2 code, "
                              f"got {row['country']!r}")
         out.append(Region(row["provider"], row["region"], row["country"], row["city"], row["source"],
-                          row["as_of"]))
+                          row["as_of"], f"regions.csv:{number}"))
     return tuple(out)
+
+
+PROVIDER_REGIONS_FILE = "provider_regions.csv"
+PROVIDER_REGION_COLUMNS = ("provider", "region", "country", "city", "confidence", "note", "source", "as_of")
+
+
+def load_provider_regions(path: str | Path | None = None) -> tuple[Region, ...]:
+    """provider_regions.csv (or a copy at `path`), checked against providers.csv, the countries and groups, and
+    regions.csv: a (provider, region) pair is defined once across both files."""
+    seen = {(r.provider, r.region): r.ref for r in regions()}
+    out = []
+    for row in read_rows(PROVIDER_REGIONS_FILE, PROVIDER_REGION_COLUMNS, path=path,
+                         required=("provider", "region", "country", "confidence")):
+        if row["provider"] not in providers():
+            raise row.bad("provider", f"{row['provider']!r} is not in {PROVIDERS_FILE}")
+        if not is_place(row["country"]):
+            raise row.bad("country", f"expected an ISO 3166 code or a country group, got {row['country']!r}")
+        key = (row["provider"], row["region"].lower())
+        if key in seen:
+            raise row.bad("region", f"{row['provider']}/{row['region']} is defined twice (first at {seen[key]})")
+        seen[key] = row.ref
+        out.append(Region(row["provider"], row["region"], row["country"], row["city"], row["source"], row["as_of"],
+                          row.ref, row["confidence"], row["note"]))
+    return tuple(out)
+
+
+@lru_cache(maxsize=1)
+def provider_regions() -> tuple[Region, ...]:
+    return load_provider_regions()
+
+
+@lru_cache(maxsize=1)
+def _provider_region_index() -> dict[tuple[str, str], Region]:
+    return {(r.provider, r.region.lower()): r for r in provider_regions()}
+
+
+def lookup_region(provider: str, name: str) -> Region | None:
+    """The region `name` at `provider`, in either file: hyperscaler spellings as find_region reads them, other
+    providers' names compared without case. None when the catalog does not know the pair."""
+    if provider in PROVIDERS:
+        found = find_region(provider, name) if name else None
+        if found is not None:
+            return found
+    return _provider_region_index().get((provider, name.strip().lower()))
 
 
 def regions_of(provider: str) -> tuple[Region, ...]:

@@ -25,3 +25,8 @@ class HomeportError(Exception):
 
 class UsageError(HomeportError):
     """Bad flags or arguments."""
+
+
+class CatalogError(HomeportError, ValueError):
+    """A catalog data file that breaks its schema: the message names the file, the line and the field.
+    A ValueError too, as the older catalog loaders raise."""
