@@ -15,6 +15,7 @@ import csv
 import os
 import re
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from importlib import resources
@@ -31,6 +32,7 @@ GB = Decimal(10**9)
 TB_GB = Decimal(1000)
 
 # The one rule that is not a provider's: kept here with its source and date, as the rows are.
+EU_DATA_ACT_SWITCHING_BAN = date(2027, 1, 12)  # the day from which switching charges are banned
 EU_DATA_ACT = ("EU Data Act (applies since 2025-09-12): until 2027-01-12 a provider may pass on only its own cost "
                "of the transfer when a customer switches away; from 2027-01-12 switching charges "
                "are banned (research/cost-performance.md s4.3: eudigitallaw.com; The Register 2025-09-10; "
@@ -97,7 +99,7 @@ class Cost:
                          for t in self.tiers)
         free = f", after {_num(self.free_gb)} GB free a month" if self.free_gb else ""
         caveat = f" (unverified: {self.note})" if self.confidence == UNVERIFIED else ""
-        return (f"{_money(self.list_price, self.currency)} at {self.provider}'s {self.scope} list price{caveat}"
+        return (f"{money(self.list_price, self.currency)} at {self.provider}'s {self.scope} list price{caveat}"
                 f"{free}: {used or 'nothing billed'} [{self.source}; as of {self.as_of}]")
 
     def to_dict(self) -> dict:
@@ -318,7 +320,8 @@ def estimate(src_location, dst_location, nbytes: int, *, monthly_bytes: int | No
     return Estimate(src, "priced", migration, f"{waiver} (as of {tariff.as_of})", EU_DATA_ACT, monthly, "", caveat)
 
 
-def _money(amount: Decimal, currency: str) -> str:
+def money(amount, currency: str) -> str:
+    """`1,070.00 USD`: how every homeport report writes an amount (Decimal or float)."""
     return f"{amount:,.2f} {currency}"
 
 

@@ -23,7 +23,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from homeport.cli import assess_cmd, bench_cmd, data_cmd, fence_cmd, port_cmd, rules_cmd
+    from homeport.cli import assess_cmd, bench_cmd, cost_cmd, data_cmd, fence_cmd, port_cmd, rules_cmd
 
     parser = _Parser(prog="homeport", description="Move AI training pipelines to sovereign and local clouds.")
     parser.add_argument("--version", action="version", version=f"homeport {__version__}")
@@ -34,6 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
     data_cmd.add_parser(sub)
     fence_cmd.add_parser(sub)
     bench_cmd.add_parser(sub)
+    cost_cmd.add_parser(sub)
     rules_cmd.add_parser(sub)
     return parser
 

@@ -1,0 +1,1 @@
+"""The cost model (pure functions over a parsed job and the catalog) and its report."""
