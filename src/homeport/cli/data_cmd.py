@@ -14,7 +14,7 @@ from rich.progress import (BarColumn, DownloadColumn, Progress, TextColumn, Time
                            TransferSpeedColumn)
 
 from homeport.cli.main import EXIT_FINDINGS, EXIT_OK
-from homeport.core.errors import UsageError
+from homeport.core.errors import HomeportError, UsageError
 
 UNITS = {"": 1, "b": 1, "k": 10**3, "kb": 10**3, "kib": 2**10, "m": 10**6, "mb": 10**6, "mib": 2**20,
          "g": 10**9, "gb": 10**9, "gib": 2**30, "t": 10**12, "tb": 10**12, "tib": 2**40}
@@ -34,6 +34,7 @@ def add_parser(sub) -> None:
                     help="data read out of the source each month after the move (e.g. 2TB): "
                     "adds the ongoing egress cost")
     pp.add_argument("-f", "--format", choices=("text", "json"), default="text")
+    _policy_option(pp)
     pp.set_defaults(run=run_plan)
 
     cp = dsub.add_parser("copy", help="copy every object, hashed (SHA-256), resumable from a journal")
@@ -47,6 +48,7 @@ def add_parser(sub) -> None:
     cp.add_argument("--dry-run", action="store_true", help="list and count what would be copied; write nothing")
     cp.add_argument("--journal", help="the journal (default: .homeport/data/<job-id>.sqlite)")
     cp.add_argument("--manifest", help="the manifest to write (default: next to the journal)")
+    _policy_option(cp)
     cp.set_defaults(run=run_copy)
 
     vp = dsub.add_parser("verify", help="re-read the destination; check size and SHA-256 of every object")
@@ -62,6 +64,28 @@ def add_parser(sub) -> None:
 
 
 # -- arguments -------------------------------------------------------------------------------------
+
+def _policy_option(parser) -> None:
+    parser.add_argument("--policy", metavar="POLICY.yaml",
+                        help="residency policy (homeport fence): refuse a destination it does not allow, before "
+                        "anything is listed or written")
+
+
+def check_destination(policy_path: str | None, dst: str) -> None:
+    """Refuse a destination the policy denies (exit 2, nothing done); say so and go on when it audits."""
+    if not policy_path:
+        return
+    from homeport.policy import load_policy
+
+    verdict = load_policy(policy_path).decide_location(dst)
+    if verdict.verdict == "deny":
+        raise HomeportError(f"refused: the policy {policy_path} does not allow the destination {dst}",
+                            got=verdict.reason + (f" ({verdict.via})" if verdict.via else ""),
+                            hint="choose a destination the policy allows (`homeport fence check DST --policy P` "
+                                 "explains a verdict); nothing was listed or written")
+    if verdict.verdict == "audit":
+        Console(stderr=True, highlight=False).print(f"audit: {escape(verdict.reason)}")
+
 
 def parse_size(text: str) -> int:
     m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*", text)
@@ -109,6 +133,7 @@ def _size(n: int) -> str:
 def run_plan(args) -> int:
     from homeport.data.plan import plan
 
+    check_destination(args.policy, args.dst)
     result = plan(_store(args.src), _store(args.dst), manifest=args.manifest, workers=args.workers,
                   monthly_egress=getattr(args, "monthly_egress", None))
     if getattr(args, "format", "text") == "json":
@@ -128,6 +153,7 @@ def run_copy(args) -> int:
     from homeport.data import journal as jn
     from homeport.data.copy import copy
 
+    check_destination(args.policy, args.dst)
     src, dst = _store(args.src), _store(args.dst)
     if args.manifest and not os.access(Path(args.manifest).resolve().parent, os.W_OK):
         raise UsageError(f"cannot write the manifest {args.manifest}", expected="a path in a writable directory",
