@@ -146,19 +146,22 @@ def run_plan(args) -> int:
     for line in result.egress.splitlines():
         _out(line)
     _out(f"manifest: {result.manifest}")
-    return EXIT_OK
+    for name, why in result.refused:
+        _out(f"  refused: {name}: {why}")
+    return EXIT_FINDINGS if result.refused else EXIT_OK
 
 
 def run_copy(args) -> int:
     from homeport.data import journal as jn
     from homeport.data.copy import copy
+    from homeport.data.locations import canonical
 
     check_destination(args.policy, args.dst)
     src, dst = _store(args.src), _store(args.dst)
     if args.manifest and not os.access(Path(args.manifest).resolve().parent, os.W_OK):
         raise UsageError(f"cannot write the manifest {args.manifest}", expected="a path in a writable directory",
                          hint="choose another --manifest; nothing was copied")
-    journal = args.journal or jn.default_path(str(src.location), str(dst.location), args.shard)
+    journal = args.journal or jn.default_path(canonical(src.location), canonical(dst.location), args.shard)
     with _progress() as (bar, on_progress):
         try:
             result = copy(src, dst, journal=journal, workers=args.workers, part_size=args.part_size,
@@ -167,21 +170,25 @@ def run_copy(args) -> int:
         except KeyboardInterrupt:
             raise KeyboardInterrupt(f"the journal {journal} keeps what was copied; rerun the same command to resume")
     shard = f" (shard {args.shard[0]}/{args.shard[1]})" if args.shard else ""
+    for name, why in result.refused:
+        _out(f"  refused: {name}: {why}")
     if result.dry_run:
         _out(f"dry run{shard}: would copy {result.to_copy} of {result.listed} objects ({_size(result.bytes_to_copy)});"
-             f" {result.skipped} already copied; nothing written")
-        return EXIT_OK
+             f" {result.skipped} already copied; nothing written" + (f"; {len(result.refused)} refused"
+                                                                     if result.refused else ""))
+        return EXIT_FINDINGS if result.refused else EXIT_OK
     if not result.listed:
         _out(f"warning: nothing listed under {args.src}{shard}: check the bucket and the prefix")
     _out(f"copied {result.copied} objects ({_size(result.bytes_copied)}, {result.parts_uploaded} parts){shard}; "
-         f"{result.skipped} already copied; {len(result.failed)} failed; {result.listed} listed")
+         f"{result.skipped} already copied; {len(result.failed)} failed; {result.listed} listed"
+         + (f"; {len(result.refused)} refused (above)" if result.refused else ""))
     for key, why in result.failed:
         _out(f"  failed: {key}: {why}")
     _out(f"manifest: {result.manifest}")
     _out(f"journal: {result.journal}")
     if result.failed:
         _out("rerun the same command to retry the failed objects")
-    return EXIT_FINDINGS if result.failed else EXIT_OK
+    return EXIT_OK if result.ok else EXIT_FINDINGS
 
 
 def run_verify(args) -> int:

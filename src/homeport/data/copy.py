@@ -26,8 +26,9 @@ from typing import Callable, Iterable
 from homeport.core.errors import UsageError
 from homeport.data import journal as jn
 from homeport.data.journal import Journal
+from homeport.data.locations import canonical
 from homeport.data.manifest import Entry, write_manifest
-from homeport.data.store import CHUNK, NotFound, ObjectInfo, StoreError, Transient
+from homeport.data.store import CHUNK, NotFound, ObjectInfo, StoreError, Transient, keyable
 
 MiB = 1024 * 1024
 MAX_PARTS = 10_000  # S3's limit: larger objects get larger parts
@@ -43,6 +44,7 @@ class CopyResult:
     bytes_copied: int = 0
     parts_uploaded: int = 0
     failed: list[tuple[str, str]] = field(default_factory=list)  # (key, why)
+    refused: list[tuple[str, str]] = field(default_factory=list)  # (name as printable text, why): never copied
     dry_run: bool = False
     to_copy: int = 0  # dry run: objects and bytes a real run would copy
     bytes_to_copy: int = 0
@@ -51,7 +53,7 @@ class CopyResult:
 
     @property
     def ok(self) -> bool:
-        return not self.failed
+        return not self.failed and not self.refused
 
 
 def in_shard(key: str, shard: tuple[int, int] | None) -> bool:
@@ -94,12 +96,16 @@ def copy(src, dst, *, journal: Journal | str | Path, workers: int = 16, part_siz
     listing = iter(src.list())
     first = next(listing, None)
     _reachable(dst)
-    infos = (i for i in itertools.chain([first] if first else [], listing) if in_shard(i.key, shard))
+    refused: list[tuple[str, str]] = []
+    infos = keyable((i for i in itertools.chain([first] if first else [], listing) if in_shard(i.key, shard)),
+                     refused)
     if dry_run:
-        return _dry_run(infos, journal)
+        result = _dry_run(infos, journal)
+        result.refused = refused
+        return result
     jr = journal if isinstance(journal, Journal) else Journal(journal)
-    jr.check_job(src=str(src.location), dst=str(dst.location), shard=str(shard))
-    result = CopyResult(journal=jr.path)
+    jr.check_job(src=canonical(src.location), dst=canonical(dst.location), shard=str(shard))
+    result = CopyResult(journal=jr.path, refused=refused)
     result.listed = jr.add_listing(infos)
     job = _Job(src, dst, jr, result, progress or (lambda kind, n: None), part_size, multipart_threshold,
                attempts, backoff, workers)

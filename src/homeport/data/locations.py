@@ -50,6 +50,16 @@ class Location:
         return self.text
 
     @property
+    def canonical(self) -> str:
+        """One spelling per place (`/data/x/` and `./x` from /data are the same folder; `s3://b/p/` is
+        `s3://b/p`): what names a copy job, so a resume does not depend on how the path was typed."""
+        if self.kind == "local":
+            return str(self.path.resolve())
+        scheme = f"{self.remote}:" if self.remote else {"s3": "s3://", "azure": "az://", "gcs": "gs://"}[self.kind]
+        account = f" ({self.endpoint_url})" if self.endpoint_url else ""  # two Azure accounts, one container name
+        return f"{scheme}{self.bucket}/{self.prefix}".rstrip("/") + account
+
+    @property
     def key_prefix(self) -> str:
         """The prefix as it starts every object key: "" or "some/prefix/"."""
         return f"{self.prefix}/" if self.prefix else ""
@@ -266,3 +276,8 @@ def _config_path_text(config) -> str:
         return "the given configuration"
     p = Path(config) if config is not None else find_config()
     return str(p) if p else f"{CONFIG_NAME} (none found)"
+
+
+def canonical(location) -> str:
+    """`Location.canonical`, or the text of whatever else a store was opened on (a path in the library API)."""
+    return location.canonical if isinstance(location, Location) else str(location)

@@ -16,6 +16,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from homeport.data.manifest import Entry, write_manifest
+from homeport.data.store import keyable
 
 PROBE_OBJECTS = 3
 PROBE_BYTES = 16 * 1024 * 1024  # per probed object: enough to see the stream's rate, little to pay for
@@ -32,6 +33,7 @@ class PlanResult:
     estimate_s: float | None
     egress: str  # the cost in lines of text, or why there is none
     egress_detail: dict = field(default_factory=dict)  # homeport.catalog.egress.Estimate.to_dict()
+    refused: list = field(default_factory=list)  # (name, why): objects a copy would refuse, not in the manifest
 
     def estimate_sentence(self) -> str:
         if self.estimate_s is None:
@@ -55,10 +57,11 @@ def egress_estimate(src_location, dst_location, nbytes: int, monthly_bytes: int 
 def plan(src, dst, *, manifest: str | Path, workers: int = 16, monthly_egress: int | None = None) -> PlanResult:
     objects = total = 0
     largest: list[tuple[int, str]] = []  # a min-heap of the biggest objects: the ones worth timing
+    refused: list[tuple[str, str]] = []
 
     def entries():
         nonlocal objects, total
-        for info in src.list():
+        for info in keyable(src.list(), refused):
             objects += 1
             total += info.size
             if info.size:
@@ -76,7 +79,7 @@ def plan(src, dst, *, manifest: str | Path, workers: int = 16, monthly_egress: i
         estimate = (objects * first_byte + total / rate) / max(1, workers)
     egress = egress_estimate(getattr(src, "location", None), getattr(dst, "location", None), total, monthly_egress)
     return PlanResult(objects, total, Path(manifest), first_byte, rate, workers, estimate, "\n".join(egress.lines()),
-                      egress.to_dict())
+                      egress.to_dict(), refused)
 
 
 def _probe(src, keys: list[str]) -> tuple[float | None, float | None]:

@@ -123,3 +123,20 @@ def rechunk(pieces: Iterable[bytes]) -> Iterator[bytes]:
 def missing_sdk(location, package: str, extra: str) -> StoreError:
     return StoreError(f"Reading {location} needs {package}, which is not installed.",
                       hint=f"pip install 'homeport[{extra}]'")
+
+
+NOT_UTF8 = ("its name is not valid UTF-8, and object store keys are UTF-8: rename the file "
+            "(`convmv` converts a tree of names); nothing was copied for it")
+
+
+def keyable(infos: Iterable[ObjectInfo], refused: list[tuple[str, str]]) -> Iterator[ObjectInfo]:
+    """Objects whose key a store, the journal and the manifest can all hold; the others go to `refused`.
+    A local file name in another encoding reaches Python as a str with lone surrogates (PEP 383)."""
+    for info in infos:
+        try:
+            info.key.encode("utf-8")
+        except UnicodeEncodeError:
+            shown = info.key.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+            refused.append((shown, NOT_UTF8))
+            continue
+        yield info

@@ -1,0 +1,58 @@
+"""Names: a file name that is not UTF-8 is refused with a sentence (not a crash), and a job is the same job
+however its locations are spelled."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from homeport.cli.main import main
+from homeport.data.locations import parse_location
+
+LATIN1 = b"caf\xe9.bin"  # "café" in Latin-1: not valid UTF-8
+
+
+@pytest.fixture
+def tree(tmp_path):
+    src = tmp_path / "src"
+    src.mkdir()
+    with open(os.path.join(os.fsencode(src), LATIN1), "wb") as fh:
+        fh.write(b"latin")
+    (src / "ok.bin").write_bytes(b"fine")
+    return src
+
+
+@pytest.mark.parametrize("command", ["copy", "plan"])
+def test_a_name_that_is_not_utf8_is_refused_and_the_rest_goes_on(tmp_path, tree, capsys, monkeypatch, command):
+    monkeypatch.chdir(tmp_path)
+    code = main(["data", command, str(tree), str(tmp_path / "dst")])
+    out = capsys.readouterr().out
+    assert code == 1  # not all of the source is there: the exit says so
+    assert "refused: caf\ufffd.bin: its name is not valid UTF-8" in out
+    if command == "copy":
+        assert sorted(n for n in os.listdir(tmp_path / "dst") if not n.startswith(".homeport")) == ["ok.bin"]
+        assert "copied 1 objects" in out and "1 refused" in out
+    else:
+        assert "1 objects" in out and "caf" not in (tmp_path / "manifest.jsonl").read_text()
+
+
+@pytest.mark.parametrize("a, b", [
+    ("{tmp}/data", "{tmp}/data/"), ("{tmp}/data", "{tmp}/./data"), ("s3://bucket/prefix", "s3://bucket/prefix/"),
+    ("sov:bucket/p", "sov:bucket/p/"),
+])
+def test_one_place_has_one_canonical_spelling(tmp_path, monkeypatch, a, b):
+    monkeypatch.setenv("HOMEPORT_REMOTE_SOV_ENDPOINT", "http://127.0.0.1:9")
+    one, two = (parse_location(x.format(tmp=tmp_path)) for x in (a, b))
+    assert one.canonical == two.canonical
+
+
+def test_a_resume_finds_its_journal_with_or_without_the_trailing_slash(tmp_path, tree, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tree / os.fsdecode(LATIN1)).unlink()
+    dst = tmp_path / "dst"
+    assert main(["data", "copy", str(tree), str(dst)]) == 0
+    assert main(["data", "copy", f"{tree}/", f"{dst}/"]) == 0
+    out = capsys.readouterr().out
+    assert "copied 0 objects" in out and "1 already copied" in out
+    assert len(list((tmp_path / ".homeport" / "data").glob("*.sqlite"))) == 1
