@@ -178,10 +178,15 @@ class _Job:
                  threshold: int, attempts: int, backoff: float, workers: int):
         self.src, self.dst, self.jr, self.result, self.progress = src, dst, jr, result, progress
         self.part_size, self.threshold, self.workers = part_size, max(threshold, 1), workers
+        self.attempts, self.backoff = attempts, backoff
         self.retry = lambda fn: retry(fn, attempts, backoff)
         self.lock = threading.Lock()
-        # bounds the work queued or held in memory: a part's bytes hold their slot until hashed
+        # bounds the work queued or held in memory: a part's bytes hold their slot until they landed
         self.slots = threading.BoundedSemaphore(workers * 2)
+        # large objects are read by one streaming GET each, as rclone reads them, on threads of their own
+        # (a reader waits for slots that only the upload threads free, so it must never take one of theirs)
+        self.readers = max(1, min(8, workers // 2))
+        self.stop = threading.Event()
 
     def run(self) -> None:
         # first the objects done in an earlier run: one the destination lost goes back to pending
@@ -190,14 +195,23 @@ class _Job:
         self._pool(self._dispatch)
 
     def _dispatch(self, pool) -> None:
-        for row in self.jr.rows():
-            key, size, state, upload_id, psize = row[0], row[1], row[4], row[6], row[7]
-            if state == jn.DONE:
-                continue
-            if size >= self.threshold and size > self.part_size:
-                self._start_large(pool, key, size, upload_id, psize)
-            else:
-                self._submit(pool, self._copy_small, key, size)
+        readers = ThreadPoolExecutor(self.readers, thread_name_prefix="homeport-read")
+        reading = threading.BoundedSemaphore(self.readers * 2)  # objects opened ahead of their reader
+        try:
+            for row in self.jr.rows():
+                key, size, state, upload_id, psize = row[0], row[1], row[4], row[6], row[7]
+                if state == jn.DONE:
+                    continue
+                if size >= self.threshold and size > self.part_size:
+                    reading.acquire()
+                    readers.submit(self._copy_large, pool, reading, key, size, upload_id, psize)
+                else:
+                    self._submit(pool, self._copy_small, key, size)
+            readers.shutdown(wait=True)  # readers hand parts to `pool`: they end before it does
+        except BaseException:
+            self.stop.set()  # readers stop at their next chunk; their objects stay pending in the journal
+            readers.shutdown(wait=True, cancel_futures=True)
+            raise
 
     def _pool(self, fill) -> None:
         pool = ThreadPoolExecutor(self.workers, thread_name_prefix="homeport-copy")
@@ -266,16 +280,18 @@ class _Job:
 
     # -- large objects -----------------------------------------------------------------------------
 
-    def _start_large(self, pool, key: str, size: int, upload_id: str | None, psize: int | None) -> None:
+    def _copy_large(self, pool, reading, key: str, size: int, upload_id: str | None, psize: int | None) -> None:
         try:
             upload = self.retry(lambda: self._resume_or_start(key, size, upload_id, psize))
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:  # noqa: BLE001  one object's trouble never stops the job
+            reading.release()
             return self._fail(key, exc)
-        if upload.left == 0:  # every part landed before the interruption: only the hash and the end remain
-            return self._submit(pool, upload.feed, None, None, None)
-        for number in range(1, upload.n + 1):
-            if number not in upload.have:
-                self._submit(pool, self._copy_part, upload, number, release=False)
+        try:
+            self._read_parts(pool, upload)
+        except Exception as exc:  # noqa: BLE001
+            upload.abandon(exc)
+        finally:
+            reading.release()
 
     def _resume_or_start(self, key: str, size: int, upload_id: str | None, psize: int | None) -> "_Upload":
         if upload_id:
@@ -291,71 +307,102 @@ class _Job:
         self.jr.start_upload(key, upload_id, psize)
         return _Upload(self, key, size, upload_id, psize, {})
 
-    def _copy_part(self, upload: "_Upload", number: int) -> None:
-        if upload.error:
-            return self.slots.release()
-        start = (number - 1) * upload.part_size
-        end = min(upload.size, start + upload.part_size)
-        try:
-            def once():
-                data = b"".join(self.src.get(upload.key, start, end))
-                _check_size(upload.key, len(data), end - start)
-                return data, self.dst.put_part(upload.key, upload.upload_id, number, data)
-            data, etag = self.retry(once)
-        except Exception as exc:  # noqa: BLE001
-            self.slots.release()
-            return upload.abandon(exc)
-        self.jr.part_done(upload.key, upload.upload_id, number, etag)
-        self._count(parts_uploaded=1, bytes_copied=len(data))
-        self.progress("advance", len(data))
-        upload.feed(number, data, etag)
+    def _read_parts(self, pool, upload: "_Upload") -> None:
+        """Stream the whole object once: hash every byte in order, and hand each part that is not on the
+        destination yet to the upload threads (parts an earlier run uploaded are read for the hash only)."""
+        sha, number, pieces, held, total = hashlib.sha256(), 1, [], 0, 0
+        for chunk in self._stream(upload.key, upload.size):
+            if upload.error or self.stop.is_set():
+                return
+            total += len(chunk)
+            sha.update(chunk)
+            pieces.append(chunk)
+            held += len(chunk)
+            while number <= upload.n and held >= upload.part_bytes(number):
+                data = b"".join(pieces)
+                cut = upload.part_bytes(number)
+                pieces, held = ([data[cut:]] if len(data) > cut else []), len(data) - cut
+                self._send_part(pool, upload, number, data[:cut])
+                number += 1
+        _check_size(upload.key, total, upload.size)
+        upload.read(sha.hexdigest())
+
+    def _stream(self, key: str, size: int):
+        """The object's bytes in order; a dropped connection resumes at the byte it reached (ranged GET)."""
+        at, failures = 0, 0
+        while at < size:
+            try:
+                for chunk in self.src.get(key, at, size):
+                    at += len(chunk)
+                    yield chunk
+                if at < size:  # the stream ended early: the object is shorter now
+                    return
+            except Transient:
+                failures += 1
+                if failures >= self.attempts:
+                    raise
+                time.sleep(random.uniform(0, min(20.0, self.backoff * 2 ** (failures - 1))))
+
+    def _send_part(self, pool, upload: "_Upload", number: int, data: bytes) -> None:
+        if number in upload.have:
+            return self.progress("advance", len(data))
+        self.slots.acquire()
+
+        def put():
+            try:
+                etag = self.retry(lambda: self.dst.put_part(upload.key, upload.upload_id, number, data))
+                self.jr.part_done(upload.key, upload.upload_id, number, etag)
+                self._count(parts_uploaded=1, bytes_copied=len(data))
+                self.progress("advance", len(data))
+                upload.landed(number, etag)
+            except Exception as exc:  # noqa: BLE001
+                upload.abandon(exc)
+            finally:
+                self.slots.release()
+        pool.submit(put)
 
 
 class _Upload:
-    """One multipart object in flight: its parts' ETags and its SHA-256, fed in part order."""
+    """One multipart object in flight: its parts' ETags as they land, and its SHA-256 once read."""
 
     def __init__(self, job: _Job, key: str, size: int, upload_id: str, part_size: int, have: dict[int, str]):
         self.job, self.key, self.size, self.upload_id, self.part_size = job, key, size, upload_id, part_size
         self.n = -(-size // part_size)
         self.have = dict(have)  # uploaded by an earlier run
         self.etags = dict(have)
-        self.left = self.n - len(have)
-        self.next, self.waiting = 1, {}
-        self.sha = hashlib.sha256()
+        self.pending = self.n - len(have)  # parts still to land
+        self.sha: str | None = None  # set when the whole object was read
         self.error: BaseException | None = None
+        self.finishing = False
         self.lock = threading.Lock()
 
-    def feed(self, number: int | None, data: bytes | None, etag: str | None) -> None:
-        with self.lock:
-            if self.error:  # a fed part holds a slot; the finish-only call (number None) holds none
-                return self.job.slots.release() if number is not None else None
-            if number is not None:
-                self.etags[number] = etag
-                self.waiting[number] = data
-                self.left -= 1
-            try:
-                self._drain()
-            except Exception as exc:  # noqa: BLE001
-                return self._abandon_locked(exc)
-            if self.left or self.next <= self.n:
-                return
-        self._finish()
+    def part_bytes(self, number: int) -> int:
+        return min(self.part_size, self.size - (number - 1) * self.part_size)
 
-    def _drain(self) -> None:
-        while self.next <= self.n:
-            if self.next in self.waiting:
-                self.sha.update(self.waiting.pop(self.next))
-                self.job.slots.release()
-            elif self.next in self.have:  # its bytes are not here: read them again from the source
-                start = (self.next - 1) * self.part_size
-                end = min(self.size, start + self.part_size)
-                self.sha.update(self.job.retry(lambda: b"".join(self.job.src.get(self.key, start, end))))
-            else:
+    def landed(self, number: int, etag: str) -> None:
+        with self.lock:
+            self.etags[number] = etag
+            self.pending -= 1
+        self._finish_when_ready()
+
+    def read(self, sha: str) -> None:
+        with self.lock:
+            self.sha = sha
+        self._finish_when_ready()
+
+    def _finish_when_ready(self) -> None:
+        """Whichever of the reader and the last part comes second completes the upload, once."""
+        with self.lock:
+            if self.finishing or self.error or self.pending or self.sha is None:
                 return
-            self.next += 1
+            self.finishing = True
+        try:
+            self._finish()
+        except Exception as exc:  # noqa: BLE001  e.g. the source's HEAD refused: the object fails, the job goes on
+            self.job._fail(self.key, exc)
 
     def _finish(self) -> None:
-        job, sha = self.job, self.sha.hexdigest()
+        job, sha = self.job, self.sha
         if self._source_changed():
             return
         try:
@@ -379,8 +426,8 @@ class _Upload:
         job._count(copied=1)
 
     def _source_changed(self) -> bool:
-        """The parts were read by separate ranged GETs: if the object changed meanwhile they may mix two
-        versions (with a SHA-256 of the mix). Checked once all are read; such an upload is dropped."""
+        """Parts of an earlier run, or a read resumed after a cut, come from other GETs: if the object
+        changed meanwhile they may mix two versions. Checked once all is read; such an upload is dropped."""
         job = self.job
         size, etag = job.jr.listed(self.key)
         now = job.retry(lambda: job.src.head(self.key))
@@ -398,13 +445,10 @@ class _Upload:
             self._abandon_locked(exc)
 
     def _abandon_locked(self, exc: BaseException) -> None:
-        """A part failed for good: give back the slots the waiting parts hold; the upload stays for a rerun."""
-        if self.error is None:
+        """A part or the read failed for good: the object fails once; its upload stays for a rerun."""
+        if self.error is None and not self.finishing:
             self.error = exc
             self.job._fail(self.key, exc)
-        for _ in self.waiting:
-            self.job.slots.release()
-        self.waiting.clear()
 
 
 def _check_size(key: str, got: int, expected: int) -> None:

@@ -242,7 +242,11 @@ def _make_client(location):
 
     cfg = Config(
         region_name=location.region,
-        s3={"addressing_style": "path" if location.path_style else ("virtual" if location.path_style is False else "auto")},
+        s3={"addressing_style": "path" if location.path_style else ("virtual" if location.path_style is False else "auto"),
+            # UNSIGNED-PAYLOAD: botocore would otherwise SHA-256 every part body to sign it (always over http,
+            # and over https for bytes bodies), a second pass over every byte; homeport hashes each object
+            # itself and `verify` re-reads the destination, which a signature over the body does not replace
+            "payload_signing_enabled": False},
         request_checksum_calculation="when_required",
         response_checksum_validation="when_required",
         max_pool_connections=64,  # parallel copies share this client
