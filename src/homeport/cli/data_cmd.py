@@ -184,6 +184,8 @@ def run_copy(args) -> int:
          + (f"; {len(result.refused)} refused (above)" if result.refused else ""))
     for key, why in result.failed:
         _out(f"  failed: {key}: {why}")
+    if result.gone:
+        _out(f"{result.gone} objects an earlier run listed are gone from the source: not copied")
     _out(f"manifest: {result.manifest}")
     _out(f"journal: {result.journal}")
     if result.failed:

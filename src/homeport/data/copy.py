@@ -45,6 +45,7 @@ class CopyResult:
     parts_uploaded: int = 0
     failed: list[tuple[str, str]] = field(default_factory=list)  # (key, why)
     refused: list[tuple[str, str]] = field(default_factory=list)  # (name as printable text, why): never copied
+    gone: int = 0  # listed by an earlier run, deleted from the source since, never copied
     dry_run: bool = False
     to_copy: int = 0  # dry run: objects and bytes a real run would copy
     bytes_to_copy: int = 0
@@ -107,6 +108,7 @@ def copy(src, dst, *, journal: Journal | str | Path, workers: int = 16, part_siz
     jr.check_job(src=canonical(src.location), dst=canonical(dst.location), shard=str(shard))
     result = CopyResult(journal=jr.path, refused=refused)
     result.listed = jr.add_listing(infos)
+    result.gone = jr.counts().get(jn.GONE, (0, 0))[0]
     job = _Job(src, dst, jr, result, progress or (lambda kind, n: None), part_size, multipart_threshold,
                attempts, backoff, workers)
     job.run()
@@ -191,7 +193,7 @@ class _Job:
     def run(self) -> None:
         # first the objects done in an earlier run: one the destination lost goes back to pending
         self._pool(lambda pool: [self._submit(pool, self._check_done, r[0], r[1], r[5]) for r in self.jr.rows(jn.DONE)])
-        self.progress("total", sum(b for state, (_, b) in self.jr.counts().items() if state != jn.DONE))
+        self.progress("total", sum(b for state, (_, b) in self.jr.counts().items() if state not in (jn.DONE, jn.GONE)))
         self._pool(self._dispatch)
 
     def _dispatch(self, pool) -> None:
@@ -200,7 +202,7 @@ class _Job:
         try:
             for row in self.jr.rows():
                 key, size, state, upload_id, psize = row[0], row[1], row[4], row[6], row[7]
-                if state == jn.DONE:
+                if state in (jn.DONE, jn.GONE):
                     continue
                 if size >= self.threshold and size > self.part_size:
                     reading.acquire()

@@ -20,11 +20,13 @@ from homeport.core.errors import HomeportError
 from homeport.data.store import ObjectInfo
 
 PENDING, DONE, FAILED = "pending", "done", "failed"
+GONE = "gone"  # listed by an earlier run, not by the last one: deleted from the source before it was copied
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS objects (
     key TEXT PRIMARY KEY, size INTEGER NOT NULL, etag TEXT, mtime REAL,
-    state TEXT NOT NULL DEFAULT 'pending', sha256 TEXT, upload_id TEXT, part_size INTEGER, error TEXT
+    state TEXT NOT NULL DEFAULT 'pending', sha256 TEXT, upload_id TEXT, part_size INTEGER, error TEXT,
+    listed_in INTEGER
 );
 CREATE TABLE IF NOT EXISTS parts (
     key TEXT NOT NULL, upload_id TEXT NOT NULL, number INTEGER NOT NULL, etag TEXT NOT NULL,
@@ -35,10 +37,11 @@ CREATE TABLE IF NOT EXISTS job (name TEXT PRIMARY KEY, value TEXT);
 
 # A source object that changed since the last run (size or etag) is copied again.
 UPSERT = """
-INSERT INTO objects (key, size, etag, mtime) VALUES (?, ?, ?, ?)
+INSERT INTO objects (key, size, etag, mtime, listed_in) VALUES (?, ?, ?, ?, ?)
 ON CONFLICT (key) DO UPDATE SET
-    state = CASE WHEN objects.size = excluded.size AND objects.etag IS excluded.etag
+    state = CASE WHEN objects.size = excluded.size AND objects.etag IS excluded.etag AND objects.state != 'gone'
                  THEN objects.state ELSE 'pending' END,
+    listed_in = excluded.listed_in,
     upload_id = CASE WHEN objects.size = excluded.size AND objects.etag IS excluded.etag
                      THEN objects.upload_id ELSE NULL END,
     size = excluded.size, etag = excluded.etag, mtime = excluded.mtime
@@ -62,6 +65,9 @@ class Journal:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")  # survives kill -9; only a power cut can lose the tail
             self._db.executescript(SCHEMA)
+            columns = {row[1] for row in self._db.execute("PRAGMA table_info(objects)")}
+            if "listed_in" not in columns:  # a journal from before listing runs were counted
+                self._db.execute("ALTER TABLE objects ADD COLUMN listed_in INTEGER")
         except (OSError, sqlite3.Error) as exc:
             raise HomeportError(f"Cannot open the copy journal {self.path}.", got=str(exc),
                                 hint="choose a writable file with --journal") from exc
@@ -89,14 +95,23 @@ class Journal:
     # -- listing -----------------------------------------------------------------------------------
 
     def add_listing(self, infos: Iterable[ObjectInfo], batch: int = 1000) -> int:
-        """Stream the source listing in, a batch per transaction; returns the number of objects."""
+        """Stream the source listing in, a batch per transaction; returns the number of objects. An object
+        an earlier run listed and this one does not, and that was not copied, becomes `gone`."""
+        previous = self._run("SELECT value FROM job WHERE name = 'listings'")
+        run = int(previous[0][0]) + 1 if previous else 1
         count, rows = 0, []
         for info in infos:
-            rows.append((info.key, info.size, info.etag, info.mtime))
+            rows.append((info.key, info.size, info.etag, info.mtime, run))
             if len(rows) >= batch:
                 count += self._insert(rows)
                 rows = []
-        return count + self._insert(rows)
+        count += self._insert(rows)
+        # only after the whole listing: an interrupted listing must not make listed objects gone
+        self._run("UPDATE objects SET state = 'gone', upload_id = NULL WHERE listed_in IS NOT ? AND state != 'done'",
+                  (run,))
+        self._run("INSERT INTO job VALUES ('listings', ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+                  (str(run),))
+        return count
 
     def _insert(self, rows: list) -> int:
         with self._lock:
