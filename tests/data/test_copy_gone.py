@@ -55,3 +55,36 @@ def test_the_cli_says_how_many_are_gone(tmp_path, capsys, monkeypatch):
     (src / "later.bin").unlink()
     assert main(["data", "copy", str(src), str(tmp_path / "dst"), "--journal", str(journal)]) == 0
     assert "1 objects an earlier run listed are gone from the source" in capsys.readouterr().out
+
+
+def _tree(tmp_path):
+    src, dst = tmp_path / "src", tmp_path / "dst"
+    src.mkdir()
+    dst.mkdir()
+    (src / "new.bin").write_bytes(b"new")
+    (src / "same-key.bin").write_bytes(b"from the source")
+    (dst / "same-key.bin").write_bytes(b"someone else's")
+    return src, dst
+
+
+def test_objects_already_at_the_destination_are_written_over_with_a_notice(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    src, dst = _tree(tmp_path)
+    assert main(["data", "copy", str(src), str(dst)]) == 0
+    out = capsys.readouterr().out
+    assert "notice: 1 objects were at the destination before this job and were written over" in out
+    assert (dst / "same-key.bin").read_bytes() == b"from the source"
+    assert main(["data", "copy", str(src), str(dst)]) == 0  # a rerun: its own copies are not "replaced"
+    assert "notice" not in capsys.readouterr().out
+
+
+def test_no_clobber_leaves_them_and_says_so(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    src, dst = _tree(tmp_path)
+    assert main(["data", "copy", str(src), str(dst), "--no-clobber"]) == 0
+    out = capsys.readouterr().out
+    assert "1 objects were at the destination already and were left as they are" in out
+    assert "copied 1 objects" in out
+    assert (dst / "same-key.bin").read_bytes() == b"someone else's" and (dst / "new.bin").read_bytes() == b"new"
+    assert main(["data", "copy", str(src), str(dst)]) == 0  # without the flag the next run copies it
+    assert (dst / "same-key.bin").read_bytes() == b"from the source"

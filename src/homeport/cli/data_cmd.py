@@ -46,6 +46,8 @@ def add_parser(sub) -> None:
                     help="objects this large or larger go in parts (default: 64MiB)")
     cp.add_argument("--shard", type=parse_shard, help="K/N: copy only the keys of worker K of N (K from 0)")
     cp.add_argument("--dry-run", action="store_true", help="list and count what would be copied; write nothing")
+    cp.add_argument("--no-clobber", action="store_true",
+                    help="leave objects the destination already has (before this job) as they are; they are counted")
     cp.add_argument("--journal", help="the journal (default: .homeport/data/<job-id>.sqlite)")
     cp.add_argument("--manifest", help="the manifest to write (default: next to the journal)")
     _policy_option(cp)
@@ -166,7 +168,7 @@ def run_copy(args) -> int:
         try:
             result = copy(src, dst, journal=journal, workers=args.workers, part_size=args.part_size,
                           multipart_threshold=args.multipart_threshold, shard=args.shard, dry_run=args.dry_run,
-                          progress=on_progress, manifest=args.manifest)
+                          progress=on_progress, manifest=args.manifest, no_clobber=args.no_clobber)
         except KeyboardInterrupt:
             raise KeyboardInterrupt(f"the journal {journal} keeps what was copied; rerun the same command to resume")
     shard = f" (shard {args.shard[0]}/{args.shard[1]})" if args.shard else ""
@@ -186,6 +188,12 @@ def run_copy(args) -> int:
         _out(f"  failed: {key}: {why}")
     if result.gone:
         _out(f"{result.gone} objects an earlier run listed are gone from the source: not copied")
+    if result.replaced:
+        _out(f"notice: {result.replaced} objects were at the destination before this job and were written over "
+             "(--no-clobber leaves them)")
+    if result.kept:
+        _out(f"{result.kept} objects were at the destination already and were left as they are (--no-clobber); "
+             "`homeport data verify` against the source shows whether they differ")
     _out(f"manifest: {result.manifest}")
     _out(f"journal: {result.journal}")
     if result.failed:

@@ -46,6 +46,8 @@ class CopyResult:
     failed: list[tuple[str, str]] = field(default_factory=list)  # (key, why)
     refused: list[tuple[str, str]] = field(default_factory=list)  # (name as printable text, why): never copied
     gone: int = 0  # listed by an earlier run, deleted from the source since, never copied
+    replaced: int = 0  # objects that were at the destination before this job and were written over
+    kept: int = 0  # --no-clobber: objects that were at the destination and were left as they are
     dry_run: bool = False
     to_copy: int = 0  # dry run: objects and bytes a real run would copy
     bytes_to_copy: int = 0
@@ -85,7 +87,7 @@ def part_size_for(size: int, part_size: int) -> int:
 def copy(src, dst, *, journal: Journal | str | Path, workers: int = 16, part_size: int = 8 * MiB,
          multipart_threshold: int = 64 * MiB, shard: tuple[int, int] | None = None, dry_run: bool = False,
          progress: Progress | None = None, manifest: str | Path | None = None, attempts: int = 5,
-         backoff: float = 0.2) -> CopyResult:
+         backoff: float = 0.2, no_clobber: bool = False) -> CopyResult:
     if not getattr(dst, "writable", True):
         raise UsageError(f"{dst.location} cannot be a destination", expected="a local path, s3:// or REMOTE:",
                          got=f"a {type(dst).__name__} (homeport reads Azure Blob and GCS, it does not write them)",
@@ -109,6 +111,11 @@ def copy(src, dst, *, journal: Journal | str | Path, workers: int = 16, part_siz
     result = CopyResult(journal=jr.path, refused=refused)
     result.listed = jr.add_listing(infos)
     result.gone = jr.counts().get(jn.GONE, (0, 0))[0]
+    there = jr.note_destination(_listing(dst))
+    if no_clobber:
+        result.kept = jr.keep_existing()
+    else:
+        result.replaced = there
     job = _Job(src, dst, jr, result, progress or (lambda kind, n: None), part_size, multipart_threshold,
                attempts, backoff, workers)
     job.run()
@@ -139,6 +146,14 @@ def _check_part_size(part_size: int, dst) -> None:
         raise UsageError(f"a part size of {part_size:,} bytes is outside what {dst.location} accepts",
                          expected=f"{low // 1024 ** 2}MiB to {high // 1024 ** 3}GiB for this destination",
                          got=f"{part_size:,} bytes", hint="pass e.g. --part-size 8MiB; nothing was written")
+
+
+def _listing(dst):
+    """The destination's objects; an empty or not yet created destination has none."""
+    try:
+        yield from dst.list()
+    except NotFound:
+        return
 
 
 def _reachable(dst) -> None:
@@ -193,7 +208,8 @@ class _Job:
     def run(self) -> None:
         # first the objects done in an earlier run: one the destination lost goes back to pending
         self._pool(lambda pool: [self._submit(pool, self._check_done, r[0], r[1], r[5]) for r in self.jr.rows(jn.DONE)])
-        self.progress("total", sum(b for state, (_, b) in self.jr.counts().items() if state not in (jn.DONE, jn.GONE)))
+        self.progress("total", sum(b for state, (_, b) in self.jr.counts().items()
+                                   if state not in (jn.DONE, jn.GONE, jn.KEPT)))
         self._pool(self._dispatch)
 
     def _dispatch(self, pool) -> None:
@@ -202,7 +218,7 @@ class _Job:
         try:
             for row in self.jr.rows():
                 key, size, state, upload_id, psize = row[0], row[1], row[4], row[6], row[7]
-                if state in (jn.DONE, jn.GONE):
+                if state in (jn.DONE, jn.GONE, jn.KEPT):
                     continue
                 if size >= self.threshold and size > self.part_size:
                     reading.acquire()

@@ -21,6 +21,7 @@ from homeport.data.store import ObjectInfo
 
 PENDING, DONE, FAILED = "pending", "done", "failed"
 GONE = "gone"  # listed by an earlier run, not by the last one: deleted from the source before it was copied
+KEPT = "kept"  # --no-clobber: the destination had an object of that key before this job copied one
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS objects (
@@ -33,13 +34,15 @@ CREATE TABLE IF NOT EXISTS parts (
     PRIMARY KEY (key, upload_id, number)
 );
 CREATE TABLE IF NOT EXISTS job (name TEXT PRIMARY KEY, value TEXT);
+CREATE TABLE IF NOT EXISTS existing (key TEXT PRIMARY KEY, size INTEGER);
 """
 
 # A source object that changed since the last run (size or etag) is copied again.
 UPSERT = """
 INSERT INTO objects (key, size, etag, mtime, listed_in) VALUES (?, ?, ?, ?, ?)
 ON CONFLICT (key) DO UPDATE SET
-    state = CASE WHEN objects.size = excluded.size AND objects.etag IS excluded.etag AND objects.state != 'gone'
+    state = CASE WHEN objects.size = excluded.size AND objects.etag IS excluded.etag
+                      AND objects.state NOT IN ('gone', 'kept')
                  THEN objects.state ELSE 'pending' END,
     listed_in = excluded.listed_in,
     upload_id = CASE WHEN objects.size = excluded.size AND objects.etag IS excluded.etag
@@ -112,6 +115,32 @@ class Journal:
         self._run("INSERT INTO job VALUES ('listings', ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value",
                   (str(run),))
         return count
+
+    def note_destination(self, infos: Iterable[ObjectInfo], batch: int = 1000) -> int:
+        """What the destination holds now, streamed to disk; returns how many objects this job has not
+        copied yet are already there (a rerun's own copies are `done` and do not count)."""
+        self._run("DELETE FROM existing")
+        rows = []
+        for info in infos:
+            rows.append((info.key, info.size))
+            if len(rows) >= batch:
+                self._insert_existing(rows)
+                rows = []
+        self._insert_existing(rows)
+        return self._run("SELECT COUNT(*) FROM objects JOIN existing USING (key) WHERE state IN ('pending', 'failed')"
+                         )[0][0]
+
+    def keep_existing(self) -> int:
+        """--no-clobber: objects already at the destination are not copied; returns how many."""
+        with self._lock:
+            return self._db.execute("UPDATE objects SET state = 'kept' WHERE state IN ('pending', 'failed') AND key IN "
+                                    "(SELECT key FROM existing)").rowcount
+
+    def _insert_existing(self, rows: list) -> None:
+        with self._lock:
+            self._db.execute("BEGIN")
+            self._db.executemany("INSERT OR REPLACE INTO existing VALUES (?, ?)", rows)
+            self._db.execute("COMMIT")
 
     def _insert(self, rows: list) -> int:
         with self._lock:
