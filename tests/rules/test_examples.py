@@ -16,15 +16,16 @@ CASES = [pytest.param(rule, example, valid, id=f"{code}-{'valid' if valid else '
          for i, example in enumerate(examples)]
 
 
-def codes_found(example):
-    result = analyze_snippet(example.code, example.path)
+def codes_found(example, policy=None):
+    """A residency rule's examples are judged against its example policy; the others run without one."""
+    result = analyze_snippet(example.code, example.path, policy=policy)
     assert result.skipped is None, f"example not analyzed: {result.skipped}"
     return {f.rule for f in result.findings}
 
 
 @pytest.mark.parametrize("rule, example, valid", CASES)
 def test_rule_example(rule, example, valid):
-    found = codes_found(example)
+    found = codes_found(example, rule.example_policy)
     if valid:
         assert rule.code not in found, f"{rule.code} fired on its VALID example:\n{example.code}"
     else:

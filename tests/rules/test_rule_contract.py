@@ -41,6 +41,9 @@ def declare(**attrs):
     ({"name": "Not_Kebab"}, "must be kebab-case"),
     ({"strings": None}, "matches nothing"),
     ({"code": "ACC001"}, "already used"),
+    ({"destination": "bucket"}, "must be `location` or `region:<provider>`"),
+    ({"category": Category.RESIDENCY}, "a residency rule, and only one, sets `judges`"),
+    ({"judges": "host", "example_policy": {}}, "a residency rule, and only one, sets `judges`"),
 ])
 def test_broken_declarations_fail_at_import(attrs, says):
     with pytest.raises(RuleError, match=says):

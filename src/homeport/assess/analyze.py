@@ -9,10 +9,12 @@ import re
 from pathlib import Path
 
 from homeport.assess import kinds as K
+from homeport.assess.destinations import Destinations
 from homeport.assess.discovery import Candidate, read_bytes
 from homeport.assess.index import RuleIndex, build_index
 from homeport.assess.python import Lines, analyze_python, count_lines, decode_python, split_lines
 from homeport.assess.reporter import SNIPPET_CHARS, Reporter
+from homeport.assess.residency import Residency, judge
 from homeport.assess.terraform import analyze_terraform
 from homeport.assess.text import analyze_lines, check_requirement
 from homeport.core.inventory import Fact
@@ -23,34 +25,42 @@ from homeport.core.model import FileResult, Skipped, Target
 MAX_LINE_CHARS = 1_000_000
 
 
-def analyze_file(candidate: Candidate, codes: frozenset[str], target: Target) -> FileResult:
+def analyze_file(candidate: Candidate, codes: frozenset[str], target: Target,
+                 residency: Residency | None = None) -> FileResult:
     try:
         data = read_bytes(candidate.path)  # never through a link, never blocked by a FIFO
     except OSError as exc:
         return FileResult(candidate.rel, candidate.kind, skipped=Skipped(candidate.rel,
                                                                          f"not readable: {exc.strerror or exc}"))
-    return analyze_bytes(data, candidate, codes, target)
+    return analyze_bytes(data, candidate, codes, target, residency)
 
 
 def analyze_snippet(code: str, path: str, codes: frozenset[str] | None = None,
-                    target: Target = Target.PORTABLE) -> FileResult:
-    """Analyze text as if it were a file called `path` (rule examples, tests, editors)."""
+                    target: Target = Target.PORTABLE, policy=None) -> FileResult:
+    """Analyze text as if it were a file called `path` (rule examples, tests, editors). `policy`: a Policy, a
+    policy file or an already parsed policy document; the residency rules judge the snippet against it."""
     from homeport.assess.engine import load_rules
     from homeport.assess.kinds import kind_of
+    from homeport.policy import parse_policy
 
     name = Path(path).name
     data = code.encode("utf-8")
     kind = kind_of(name, data.split(b"\n", 1)[0])
     if kind is None:
         raise ValueError(f"no analyzer for a file called {name!r}")
-    return analyze_bytes(data, Candidate(Path(path), path, kind, len(data)),
-                         codes if codes is not None else frozenset(load_rules()), target)
+    if isinstance(policy, dict):
+        policy = parse_policy(policy, "example-policy.yaml")
+    residency = Residency.of(policy) if policy is not None else None
+    if codes is None:
+        codes = frozenset(load_rules()) if residency else frozenset(c for c, r in load_rules().items() if not r.judges)
+    return analyze_bytes(data, Candidate(Path(path), path, kind, len(data)), codes, target, residency)
 
 
-def analyze_bytes(data: bytes, candidate: Candidate, codes: frozenset[str], target: Target) -> FileResult:
+def analyze_bytes(data: bytes, candidate: Candidate, codes: frozenset[str], target: Target,
+                  residency: Residency | None = None) -> FileResult:
     result = FileResult(path=candidate.rel, kind=candidate.kind)
     try:
-        _analyze(result, data, candidate, build_index(codes), target)
+        _analyze(result, data, candidate, build_index(codes), target, residency)
     except UnicodeDecodeError as exc:
         result.skipped = Skipped(candidate.rel, _undecodable(data, exc))
     except RecursionError:
@@ -90,7 +100,8 @@ def _too_long(lines: list[str]) -> str | None:
     return None
 
 
-def _analyze(result: FileResult, data: bytes, candidate: Candidate, index: RuleIndex, target: Target) -> None:
+def _analyze(result: FileResult, data: bytes, candidate: Candidate, index: RuleIndex, target: Target,
+             residency: Residency | None) -> None:
     kind = candidate.kind
     try:
         text = decode_python(data) if kind == K.PYTHON else data.decode("utf-8-sig")
@@ -106,7 +117,9 @@ def _analyze(result: FileResult, data: bytes, candidate: Candidate, index: RuleI
         return
     if kind == K.YAML and _CONDA_ENV.search(text):
         kind = result.kind = K.CONDA  # a conda environment under any name (`automl_env.yml`)
-    reporter = Reporter(result, lines, target, suppressions="homeport:" in text)
+    judging = residency is not None and bool(index.judges) and not residency.is_policy_file(candidate.path)
+    reporter = Reporter(result, lines, target, suppressions="homeport:" in text,
+                        destinations=Destinations() if judging else None)
     if kind == K.PYTHON:
         if "\0" in text:
             result.skipped = Skipped(candidate.rel, "contains NUL bytes; not Python source")
@@ -117,12 +130,14 @@ def _analyze(result: FileResult, data: bytes, candidate: Candidate, index: RuleI
                 result.facts.append(Fact("requirement", req, number))
                 check_requirement(req, number, col, index, reporter)  # PyPI names
     elif kind == K.NOTEBOOK:
-        _analyze_notebook(result, text, index, reporter)
+        _analyze_notebook(result, text, index, reporter, residency)
     elif kind == K.TERRAFORM:
         analyze_lines(result, lines, kind, index, reporter)
         analyze_terraform(result, candidate.path, lines, index, reporter)
     else:
         analyze_lines(result, lines, kind, index, reporter)
+    if judging and result.skipped is None:
+        judge(reporter, residency, index.judges)
 
 
 _CONDA_ENV = re.compile(r"^dependencies:\s*$", re.M)
@@ -141,7 +156,8 @@ def _setup_py_requirements(text: str):
 _MAGIC = re.compile(r"^\s*[%!]")
 
 
-def _analyze_notebook(result: FileResult, text: str, index: RuleIndex, reporter: Reporter) -> None:
+def _analyze_notebook(result: FileResult, text: str, index: RuleIndex, reporter: Reporter,
+                      residency: Residency | None) -> None:
     """Code cells are Python; `!cmd` and `%pip` lines are shell. Lines are those of the .ipynb file."""
     try:
         notebook = json.loads(text)
@@ -181,8 +197,9 @@ def _analyze_notebook(result: FileResult, text: str, index: RuleIndex, reporter:
                   and all(lines[start + 1 + i].lstrip().startswith('"') for i in range(len(raw))))
         offset = start + 1 if mapped else 0
         # an unmapped cell counts its own lines: its own reporter (duplicates, suppressions) on its own text
-        cell_reporter = reporter if mapped else Reporter(result, cell_lines, reporter.target,
-                                                         suppressions="homeport:" in "".join(raw))
+        cell_reporter = reporter if mapped else Reporter(
+            result, cell_lines, reporter.target, suppressions="homeport:" in "".join(raw),
+            destinations=None if reporter.destinations is None else Destinations())
         counts = len(result.findings), len(result.suppressed), len(result.facts)
         shell = [line if _MAGIC.match(line) else "" for line in cell_lines]
         python = "\n".join("" if _MAGIC.match(line) else line for line in cell_lines)
@@ -193,6 +210,8 @@ def _analyze_notebook(result: FileResult, text: str, index: RuleIndex, reporter:
         analyze_lines(result, [s.lstrip().lstrip("%!") for s in shell], K.SHELL, index, cell_reporter,
                       line_offset=offset)
         if not mapped:
+            if cell_reporter.destinations is not None:  # judged on the cell's own lines, then pinned with the rest
+                judge(cell_reporter, residency, index.judges)
             _pin_to_line(result, counts, (start or 0) + 1, lines, cell_lines)
 
 

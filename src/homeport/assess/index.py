@@ -25,6 +25,7 @@ class RuleIndex:
     glob_packages: list[tuple[bool, str, type[Rule]]] = field(default_factory=list)
     requirements: list[tuple[re.Pattern, type[Rule]]] = field(default_factory=list)
     guards: frozenset[str] = frozenset()  # the rules' `guarded_by` checks
+    judges: dict[str, type[Rule]] = field(default_factory=dict)  # destination kind -> the residency rule
     _by_qualname: dict[str, tuple] = field(default_factory=dict)
 
     def rules_for_name(self, qualname: str) -> tuple:
@@ -84,6 +85,8 @@ def build_index(codes: frozenset[str]) -> RuleIndex:
                     index.exact_packages[(system, normalize_package(pkg))].append(rule)
         if rule.requirement:
             index.requirements.append((re.compile(rule.requirement), rule))
+        if rule.judges:
+            index.judges[rule.judges] = rule
     index.guards = frozenset(Rule.registry[code].guarded_by for code in codes if Rule.registry[code].guarded_by)
     index.strings = PatternSet(string_items)
     index.text = {kind: PatternSet(items) for kind, items in text_items.items()}

@@ -13,6 +13,7 @@ import re
 import tokenize
 from typing import Sequence
 
+from homeport.assess.destinations import signing_region
 from homeport.assess.index import RuleIndex
 from homeport.assess.reporter import Reporter
 from homeport.core.inventory import Fact
@@ -104,6 +105,8 @@ class _Walker:
         self._bound: set[str] = set()  # names bound to an SDK handle by assignment (see _bind)
         self._prose: set[int] = set()  # ids of string nodes that are messages for people (see _mark_prose)
         self._guarded: list[tuple[str, int, int]] = []  # (guard name, first, last line) of `if guard():` bodies
+        self.destinations = reporter.destinations  # None unless `assess --policy` collects them
+        self._signing: set[int] = set()  # ids of `region_name=` values that sign for an endpoint_url
 
     # -- positions -------------------------------------------------------------------------------
     def _col(self, lineno: int, byte_col: int) -> int:
@@ -114,10 +117,14 @@ class _Walker:
                 return len(line.encode("utf-8")[:byte_col].decode("utf-8", errors="replace"))
         return byte_col
 
-    def report(self, rule, node, message):
+    def _span(self, node) -> tuple[int, int, int, int]:
+        """(line, column, end line, end column) as findings count them: offset lines, character columns."""
         line, end = node.lineno, node.end_lineno or node.lineno
-        self.reporter.add(rule, line + self.offset, self._col(line, node.col_offset), end + self.offset,
-                          self._col(end, node.end_col_offset or node.col_offset), message)
+        return (line + self.offset, self._col(line, node.col_offset), end + self.offset,
+                self._col(end, node.end_col_offset or node.col_offset))
+
+    def report(self, rule, node, message, value=None):
+        self.reporter.add(rule, *self._span(node), message, value=value)
 
     # -- the walk --------------------------------------------------------------------------------
     def walk(self, tree: ast.AST) -> None:
@@ -176,6 +183,12 @@ class _Walker:
                             for rule in index.keywords[kw.arg]:
                                 self.report(rule, kw, rule.message.format(name=kw.arg, instead=""))
                 qual = self._qualname(func)
+                if self.destinations is not None:
+                    region = signing_region(node)
+                    if region is not None:
+                        self._signing.add(id(region))
+                    if qual is not None:
+                        self.destinations.call(qual, node, *self._span(node))
                 if qual is not None:
                     self._name(qual, func, node)
                     if node.args and type(node.args[0]) is Constant and type(node.args[0].value) is str:
@@ -328,9 +341,16 @@ class _Walker:
             self.result.facts.append(Fact("script", value, node.lineno + self.offset))
         if len(value) > 4096:
             return  # a blob of data or prose, not a setting
+        if self.destinations is not None:
+            span = self._span(node)
+            source = self.lines[node.lineno - 1] if 0 < node.lineno <= len(self.lines) else ""
+            self.destinations.string(value, *span, source)
+        # a region that signs for an endpoint_url is no place: not a destination (assess/destinations.py)
+        destination = None if id(node) in self._signing else value
         for _match, rule in self.index.strings.first(value):
             shown = value if len(value) <= 80 else value[:77] + "..."
-            self.report(rule, node, rule.message.format(name=shown, instead=rule_instead(rule, value)))
+            self.report(rule, node, rule.message.format(name=shown, instead=rule_instead(rule, value)),
+                        value=destination)
             self.result.facts.append(Fact("match", value, node.lineno + self.offset, rule.code))
 
     def _joined(self, node: ast.JoinedStr) -> None:

@@ -1,7 +1,8 @@
-"""Terraform: resolve `region = var.x` / `location = var.x` through variable defaults and .tfvars.
+"""Terraform: resolve `region = var.x` / `location = local.x` through variable defaults, .tfvars and locals.
 
 Region literals are found by the rules' text patterns like anywhere else; what only this module can
-see is a provider or resource whose region comes from a variable (checkov #622, terracost #19).
+see is a provider or resource whose region comes from a variable (checkov #622, terracost #19). The resolved
+value is reported as the region rule's match, and so becomes a destination for `assess --policy`.
 """
 
 from __future__ import annotations
@@ -15,8 +16,10 @@ from homeport.assess.reporter import Reporter
 from homeport.core.inventory import Fact
 from homeport.core.model import FileResult
 
-_VAR_REF = re.compile(r"^\s*(region|location)\s*=\s*var\.([A-Za-z0-9_-]+)")
+# `region = var.region`, `location = local.location`, and the older `region = "${var.region}"`
+_VAR_REF = re.compile(r'^\s*(region|location)\s*=\s*"?(?:\$\{)?(var|local)\.([A-Za-z0-9_-]+)')
 _VAR_BLOCK = re.compile(r'variable\s+"([A-Za-z0-9_-]+)"\s*\{(.*?)\n\}', re.S)
+_LOCALS_BLOCK = re.compile(r"^\s*locals\s*\{(.*?)\n\s*\}", re.S | re.M)
 _DEFAULT = re.compile(r'^\s*default\s*=\s*"([^"]*)"', re.M)
 _ASSIGN = re.compile(r'^\s*([A-Za-z0-9_-]+)\s*=\s*"([^"]*)"', re.M)
 
@@ -38,6 +41,17 @@ def variables(directory: Path) -> dict[str, tuple[str, str]]:
     return values
 
 
+def local_values(directory: Path) -> dict[str, tuple[str, str]]:
+    """name -> (value, where it was set) for locals that are a plain string (`region = "eu-west-1"`); a local
+    computed from other values is not evaluated."""
+    values: dict[str, tuple[str, str]] = {}
+    for tf in sorted(directory.glob("*.tf")):
+        for body in _LOCALS_BLOCK.findall(_read(tf)):
+            for name, value in _ASSIGN.findall(body):
+                values[name] = (value, f"{tf.name} locals")
+    return values
+
+
 def _read(path: Path) -> str:
     """Like discovery: regular files only, never through a link, never blocking on a FIFO."""
     try:
@@ -50,20 +64,23 @@ def analyze_terraform(result: FileResult, path: Path, lines: list[str], index: R
                       reporter: Reporter) -> None:
     if not path.name.endswith(".tf"):
         return
-    table = None
+    tables: dict[str, dict] = {}
+    readers = {"var": variables, "local": local_values}
     for number, line in enumerate(lines, start=1):
         match = _VAR_REF.match(line)
         if not match:
             continue
-        table = variables(path.parent) if table is None else table
-        resolved = table.get(match.group(2))
+        scope, name = match.group(2), match.group(3)
+        if scope not in tables:
+            tables[scope] = readers[scope](path.parent)
+        resolved = tables[scope].get(name)
         if not resolved:
             continue
         value, where = resolved
+        note = f"{scope}.{name}, set in {where}"
         patterns = index.text.get("terraform")
         for pattern, _unless, rule in patterns.entries if patterns else ():
-            if getattr(rule, "region_rule", False) and pattern.search(f'"{value}"'):
-                reporter.add(rule, number, match.start(2) - 4, number, match.end(2),
-                             rule.message.format(name=f"{value} (var.{match.group(2)}, set in {where})",
-                                                 instead=""))
+            if (rule.destination or "").startswith("region:") and pattern.search(f'"{value}"'):
+                reporter.add(rule, number, match.start(2), number, match.end(3),
+                             rule.message.format(name=f"{value} ({note})", instead=""), value=value, note=note)
                 result.facts.append(Fact("match", value, number, rule.code))

@@ -53,15 +53,19 @@ def _strip_outside_quotes(line: str) -> str:
 def analyze_lines(result: FileResult, lines: list[str], kind: str, index: RuleIndex, reporter: Reporter,
                   line_offset: int = 0) -> None:
     patterns = index.text.get(kind)
-    if patterns:
+    destinations = reporter.destinations
+    if patterns or destinations is not None:
         for number, raw in enumerate(lines, start=1 + line_offset):
             line = strip_comment(kind, raw)
             if not line:
                 continue
-            for match, rule in patterns.finditer(line):
+            if destinations is not None:
+                destinations.line(line, number)
+            for match, rule in patterns.finditer(line) if patterns else ():
                 found = match.group(0)
                 reporter.add(rule, number, match.start(), number, match.end(),
-                             rule.message.format(name=found.strip(), instead=rule_instead(rule, found)))
+                             rule.message.format(name=found.strip(), instead=rule_instead(rule, found)),
+                             value=found.strip())
                 result.facts.append(Fact("match", found.strip(), number, rule.code))
     for number, col, requirement, system in requirements(kind, lines):
         if not system:

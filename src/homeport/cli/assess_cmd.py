@@ -1,4 +1,6 @@
-"""`homeport assess PATH`: catalog a pipeline and find every line tied to NVIDIA or one hyperscaler."""
+"""`homeport assess PATH`: catalog a pipeline and find every line tied to NVIDIA or one hyperscaler; with
+`--policy`, also every destination (endpoint, storage URI, region, telemetry) the residency policy does not
+allow."""
 
 from __future__ import annotations
 
@@ -33,6 +35,11 @@ def add_parser(sub) -> None:
                    help="exit 1 when a finding has this severity or higher (default: blocker)")
     p.add_argument("-j", "--jobs", type=int, default=None, help="worker processes (default: one per core)")
     p.add_argument("-q", "--quiet", action="store_true", help="terminal format: hide info findings")
+    p.add_argument("--policy", metavar="POLICY",
+                   help="residency policy (YAML, as `homeport fence`): add residency findings (RES rules) for "
+                        "endpoints, storage URIs, regions and telemetry it does not allow")
+    p.add_argument("--show-allowed", action="store_true",
+                   help="with --policy: report allowed destinations too, as info findings")
     p.add_argument("--debug", action="store_true", help=argparse.SUPPRESS)
     p.set_defaults(run=run)
 
@@ -45,6 +52,8 @@ def _check(args) -> None:
     if args.format not in FORMATS:
         raise UsageError(f"unknown format {args.format!r}", expected=", ".join(FORMATS),
                          hint="fix --format or the HOMEPORT_FORMAT variable")
+    if args.show_allowed and not args.policy:
+        raise UsageError("--show-allowed needs --policy", hint="add --policy POLICY, or drop --show-allowed")
     if args.jobs is not None and args.jobs < 1:
         raise UsageError("--jobs must be at least 1", expected="an integer >= 1", got=str(args.jobs),
                          hint="leave -j out to use one worker per core")
@@ -59,6 +68,7 @@ def run(args) -> int:
         task = progress.add_task("files", total=None)
         result = assess(args.path, target=Target(args.target), select=_codes(args.select),
                         ignore=_codes(args.ignore), jobs=args.jobs,
+                        policy=args.policy, show_allowed=args.show_allowed,  # a bad policy stops before any work
                         progress=lambda done, total: progress.update(task, completed=done, total=total))
     if args.format == "terminal" and not args.output:
         from homeport.report import terminal

@@ -38,7 +38,8 @@ def list_rules(args) -> int:
     for code, rule in sorted(load_rules().items()):
         if args.category and rule.category.value != args.category:
             continue
-        table.add_row(code, rule.name, rule.category.value, *[rule.severity_for(t).value for t in targets],
+        severities = ["verdict" if rule.judges else rule.severity_for(t).value for t in targets]
+        table.add_row(code, rule.name, rule.category.value, *severities,
                       rule.fix_applicability.value if rule.fix_title else "-")
     console = Console()
     if not console.is_terminal:  # piped: never cut cells, so `homeport rules list | grep` works

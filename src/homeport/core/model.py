@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import Enum
+from typing import Any
 
 from homeport.core.inventory import Inventory
 
@@ -79,10 +80,12 @@ class Finding:
     message: str
     fix: Fix | None = None
     snippet: str = ""
+    # category residency: the policy's verdict on the destination (homeport.policy.Verdict), else None
+    residency: Any = None
 
     def to_dict(self) -> dict:
         loc = self.location
-        return {
+        out = {
             "rule": self.rule,
             "name": self.name,
             "category": self.category.value,
@@ -96,6 +99,9 @@ class Finding:
             "fix": self.fix.to_dict() if self.fix else None,
             "snippet": self.snippet,
         }
+        if self.residency is not None:  # only with `assess --policy`: other findings keep their shape
+            out["residency"] = self.residency.to_dict()
+        return out
 
 
 @dataclass(frozen=True)
@@ -142,6 +148,7 @@ class Assessment:
     skipped: list[Skipped]
     inventory: Inventory
     seconds: float = 0.0
+    policy: str | None = None  # the residency policy the RES rules judged against (`assess --policy`)
 
     @property
     def lines(self) -> int:

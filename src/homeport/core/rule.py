@@ -16,6 +16,7 @@ from homeport.core.model import NON_NVIDIA, Applicability, Category, Fix, Severi
 DOC_SECTIONS = ("## What it does", "## Why it blocks a migration", "## Example", "## Fix safety")
 _CODE = re.compile(r"^[A-Z]{3}\d{3}$")
 _KEBAB = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
+_DESTINATION = re.compile(r"^(?:location|region:[a-z0-9-]+)$")
 
 
 @dataclass(frozen=True)
@@ -65,6 +66,13 @@ class Rule:
     # A check whose `if` makes the rule's names fine inside its body (and the check itself is no
     # finding): `if torch.backends.cudnn.is_available(): torch.backends.cudnn.benchmark = True`.
     guarded_by: ClassVar[str | None] = None
+    # What a match of this rule is as a destination of the job's bytes, for the residency rules
+    # (`assess --policy`): `region:<provider>` (`region:aws`) or `location` (an object-store URI).
+    destination: ClassVar[str | None] = None
+    # A residency rule: the kind of destination it judges against the policy (host, location, region,
+    # telemetry; assess/destinations.py); its severity comes from the verdict, not from the target.
+    judges: ClassVar[str | None] = None
+    example_policy: ClassVar[dict | None] = None  # a residency rule's examples are judged against this policy
 
     VALID: ClassVar[list[Example]] = []
     INVALID: ClassVar[list[Example]] = []
@@ -129,8 +137,12 @@ def _validate(cls: type[Rule]) -> None:
         raise RuleError(f"{where}: docstring lacks {', '.join(missing)}")
     if not cls.VALID or not cls.INVALID:
         raise RuleError(f"{where}: needs at least one VALID and one INVALID example")
+    if cls.destination and not _DESTINATION.match(cls.destination):
+        raise RuleError(f"{where}: destination {cls.destination!r} must be `location` or `region:<provider>`")
+    if (cls.category is Category.RESIDENCY) != bool(cls.judges and cls.example_policy is not None):
+        raise RuleError(f"{where}: a residency rule, and only one, sets `judges` and `example_policy`")
     if not (cls.names or cls.methods or cls.attributes or cls.keywords or cls.strings or cls.text
-            or cls.packages or cls.system_packages or cls.requirement):
+            or cls.packages or cls.system_packages or cls.requirement or cls.judges):
         raise RuleError(f"{where}: matches nothing (set names, strings, text, packages, ...)")
     if cls.text and not cls.text_kinds:
         raise RuleError(f"{where}: `text` needs `text_kinds`")
@@ -147,7 +159,7 @@ def blockers_by_target(findings) -> dict[str, dict[str, int]]:
         counts = {s.value: 0 for s in Severity}
         for finding in findings:
             rule = Rule.registry.get(finding.rule)
-            severity = rule.severity_for(target) if rule else finding.severity
+            severity = rule.severity_for(target) if rule and not rule.judges else finding.severity
             counts[severity.value] += 1
         out[target.value] = counts
     return out

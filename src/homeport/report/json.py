@@ -12,7 +12,7 @@ SCHEMA_VERSION = 1
 
 
 def to_dict(a: Assessment) -> dict:
-    return {
+    out = {
         "schema_version": SCHEMA_VERSION,
         "tool": {"name": "homeport", "version": __version__},
         "root": a.root,
@@ -29,6 +29,9 @@ def to_dict(a: Assessment) -> dict:
         "skipped": [s.to_dict() for s in a.skipped],
         "inventory": a.inventory.to_dict(),
     }
+    if a.policy is not None:  # `assess --policy`: residency findings carry the verdict under "residency"
+        out["policy"] = a.policy
+    return out
 
 
 def render(a: Assessment) -> str:

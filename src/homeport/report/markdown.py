@@ -79,6 +79,8 @@ def _summary(a: Assessment) -> list[str]:
            f"{fixable:,} fixable by `homeport port`",
            f"- Suppressed: {len(a.suppressed):,}",
            f"- Inputs skipped: {len(a.skipped):,}",
+           *([f"- Residency policy: {code(a.policy)} (residency findings: destinations it does not allow)"]
+             if a.policy is not None else []),
            ""]
     if not a.findings:
         return out + ["No findings: nothing in this tree is tied to NVIDIA or one hyperscaler "
@@ -179,8 +181,8 @@ def _rules(a: Assessment) -> list[str]:
             rows.append([code_, "", "", "", fired[code_] + silenced[code_], "(unknown rule)"])
             continue
         count = f"{fired[code_]} (+{silenced[code_]} suppressed)" if silenced[code_] else fired[code_]
-        rows.append([code_, rule.name, rule.category.value, rule.severity_for(a.target).value, count,
-                     rule.summary()])
+        severity = "by verdict" if rule.judges else rule.severity_for(a.target).value
+        rows.append([code_, rule.name, rule.category.value, severity, count, rule.summary()])
     out += _table(["rule", "name", "category", f"severity ({a.target.value})", "findings", "summary"], rows,
                   ["---", "---", "---", "---", "---:", "---"])
     return out + ["Each rule's documentation (why it blocks a migration, what to use instead, fix safety): "

@@ -80,6 +80,8 @@ def to_dict(a: Assessment) -> dict:
             "skipped": len(a.skipped),
         },
     }
+    if a.policy is not None:
+        run["properties"]["policy"] = a.policy
     return {"$schema": SCHEMA_URI, "version": SARIF_VERSION, "runs": [run]}
 
 
@@ -130,6 +132,8 @@ def _result(f: Finding, reason: str | None, index: dict[str, int], counter: dict
         result["ruleIndex"] = index[f.rule]
     if f.fix:
         result["properties"]["fix"] = {"applicability": f.fix.applicability.value, "title": f.fix.title}
+    if f.residency is not None:  # the verdict, the clause and the catalog rows, as the JSON report has them
+        result["properties"]["residency"] = f.residency.to_dict()
     if reason is not None:
         suppression = {"kind": "inSource", "status": "accepted"}
         if reason:

@@ -59,6 +59,10 @@ def _summary(a: Assessment, console: Console) -> None:
                   f"{len(a.files)} files ({a.lines:,} lines, {a.seconds:.2f}s); {fixable} fixable by "
                   f"`homeport port`; {len(a.suppressed)} suppressed; {len(a.skipped)} inputs skipped.",
                   markup=False, highlight=False)
+    if a.policy is not None:
+        judged = sum(1 for f in a.findings if f.residency is not None)
+        console.print(f"residency policy {a.policy}: {judged} destinations judged and reported (RES rules).",
+                      markup=False, highlight=False)
     _inventory(a, console)
     if a.skipped:
         reasons = defaultdict(int)

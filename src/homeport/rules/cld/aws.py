@@ -384,6 +384,7 @@ class S3Uri(CloudRule):
     """
 
     code, name = "CLD007", "s3-uri"
+    destination = "location"
     message = "`{name}` is an S3 URI, resolved to AWS unless an endpoint is set; copy the data and set the target endpoint"
     strings = r"\bs3[an]?://"
     text = r"\bs3[an]?://[^\s\"'`,;)\]}]*"
@@ -425,7 +426,7 @@ class AwsRegion(CloudRule):
     """
 
     code, name = "CLD008", "aws-region"
-    region_rule = True
+    destination = "region:aws"
     message = "`{name}` is an AWS region; take the region from settings and check it against the residency policy"
     strings = whole(rf"(?:{AWS_REGION})[a-f]?")
     text = token(rf"(?:{AWS_REGION})[a-f]?")

@@ -182,6 +182,7 @@ class AzureStorageUri(CloudRule):
     """
 
     code, name = "CLD104", "azure-storage-uri"
+    destination = "location"
     message = "`{name}` is an Azure storage URI; copy the data to the target and use its S3 endpoint"
     strings = r"\b(?:abfss?|wasbs?|adl|az)://"
     text = r"\b(?:abfss?|wasbs?|adl|az)://[^\s\"'`,;)\]}]*"
@@ -387,7 +388,7 @@ class AzureRegion(CloudRule):
     """
 
     code, name = "CLD109", "azure-region"
-    region_rule = True
+    destination = "region:azure"
     message = "`{name}` is an Azure region; take the region from settings and check it against the residency policy"
     strings = rf"(?i)^(?:{_AZURE_REGIONS})$"
     text = rf"(?i)(?<![\w-])(?:{_AZURE_REGIONS})(?![\w-])"

@@ -163,6 +163,7 @@ class GcsUri(CloudRule):
     """
 
     code, name = "CLD204", "gcs-uri"
+    destination = "location"
     message = "`{name}` is a Cloud Storage URI; copy the data to the target and use its S3 endpoint"
     strings = r"\b(?:gs|gcs)://"
     text = r"\b(?:gs|gcs)://[^\s\"'`,;)\]}]*"
@@ -369,7 +370,7 @@ class GcpRegion(CloudRule):
     """
 
     code, name = "CLD209", "gcp-region"
-    region_rule = True
+    destination = "region:gcp"
     message = "`{name}` is a Google Cloud region; take the region from settings and check it against the residency policy"
     strings = whole(rf"(?:{GCP_REGION})(?:-[a-f])?")
     text = token(rf"(?:{GCP_REGION})(?:-[a-f])?")
