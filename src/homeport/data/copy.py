@@ -32,6 +32,7 @@ from homeport.data.store import CHUNK, NotFound, ObjectInfo, StoreError, Transie
 
 MiB = 1024 * 1024
 MAX_PARTS = 10_000  # S3's limit: larger objects get larger parts
+PART_BUDGET = 256 * MiB  # bytes of parts read and not yet landed, over all large objects
 
 Progress = Callable[[str, int], None]  # ("total", bytes more to copy), ("advance", bytes that landed)
 
@@ -198,11 +199,13 @@ class _Job:
         self.attempts, self.backoff = attempts, backoff
         self.retry = lambda fn: retry(fn, attempts, backoff)
         self.lock = threading.Lock()
-        # bounds the work queued or held in memory: a part's bytes hold their slot until they landed
+        # bounds the small objects queued or in flight
         self.slots = threading.BoundedSemaphore(workers * 2)
         # large objects are read by one streaming GET each, as rclone reads them, on threads of their own
         # (a reader waits for slots that only the upload threads free, so it must never take one of theirs)
         self.readers = max(1, min(8, workers // 2))
+        # parts in memory: bounded in bytes, so 64 workers with 32 MiB parts do not hold 2 GiB
+        self.part_slots = threading.BoundedSemaphore(max(2, min(workers, PART_BUDGET // part_size)))
         self.stop = threading.Event()
 
     def run(self) -> None:
@@ -364,7 +367,7 @@ class _Job:
     def _send_part(self, pool, upload: "_Upload", number: int, data: bytes) -> None:
         if number in upload.have:
             return self.progress("advance", len(data))
-        self.slots.acquire()
+        self.part_slots.acquire()
 
         def put():
             try:
@@ -376,7 +379,7 @@ class _Job:
             except Exception as exc:  # noqa: BLE001
                 upload.abandon(exc)
             finally:
-                self.slots.release()
+                self.part_slots.release()
         pool.submit(put)
 
 
