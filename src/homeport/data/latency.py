@@ -126,9 +126,10 @@ class LatencyProxy:
             asyncio.ensure_future(self._pipe(client_r, up_w, start, client_w, None)),
             asyncio.ensure_future(self._pipe(up_r, client_w, start, None, abort_both if reset else None)),
         ]
-        await asyncio.wait(tasks + [asyncio.ensure_future(done.wait())], return_when=asyncio.FIRST_COMPLETED)
+        waiter = asyncio.ensure_future(done.wait())
+        await asyncio.wait(tasks + [waiter], return_when=asyncio.FIRST_COMPLETED)
         await asyncio.wait(tasks, timeout=0.5)
-        for t in tasks:
+        for t in tasks + [waiter]:  # the waiter too, or asyncio warns that a pending task was destroyed
             t.cancel()
         for w in (client_w, up_w):
             self._writers.discard(w)
