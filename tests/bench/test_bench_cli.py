@@ -1,5 +1,6 @@
 import json
 import os
+import signal
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
@@ -111,11 +112,17 @@ def test_torchrun_two_processes_all_reduce_and_train_together(tmp_path):
     """Real torchrun, two CPU processes on gloo: the all-reduce probe and data-parallel training."""
     out = tmp_path / "dist.json"
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2] / "src")}
-    run = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2",
-                          "-m", "homeport", "bench", "--size", "tiny", "--seq-len", "32", "--steps", "4",
-                          "--warmup", "1", "--probes", "allreduce", "--probe-seconds", "0.05", "--out", str(out)],
-                         env=env, capture_output=True, text=True, timeout=300)
-    assert run.returncode == 0, run.stderr[-2000:]
+    proc = subprocess.Popen([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2",
+                             "-m", "homeport", "bench", "--size", "tiny", "--seq-len", "32", "--steps", "4",
+                             "--warmup", "1", "--probes", "allreduce", "--probe-seconds", "0.05", "--out", str(out)],
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)  # a hung rendezvous is killed with its ranks, not left behind
+    try:
+        _, err = proc.communicate(timeout=300)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    assert proc.returncode == 0, err[-2000:]
     doc = results.load(out)
     assert doc["probes"]["allreduce"]["world_size"] == 2 and doc["probes"]["allreduce"]["backend"] == "gloo"
     assert doc["probes"]["allreduce"]["busbw_bytes_per_s"] == doc["probes"]["allreduce"]["algbw_bytes_per_s"]  # 2(n-1)/n = 1
