@@ -50,7 +50,12 @@ The policy file (YAML; every key optional; an empty file is legal and allows not
     unknown_hosts: deny            # deny | allow | audit: hosts nobody identifies, or that name no location
     direct_ip: deny                # deny | allow | audit: connects to an IP no declaration or list names
     resolve: {"s3.gra.io.cloud.ovh.net": ["127.0.0.1"]}   # for tests and air-gapped sites (runtime guard)
-    audit_log: fence-audit.jsonl   # where the runtime guard writes verdicts
+    audit_log: fence-audit.jsonl   # where the runtime guard writes verdicts (relative: to the current directory)
+
+Built on it: the runtime fence, `homeport.fence` (guard.py: Fence and activate; hooks.py: socket wrappers and
+the audit hook; botocore_hook.py; commands.py and rclone.py: tool command lines; inherit.py and site/: `fence
+run`'s children; audit_log.py), and the network rules of `fence export` (egress.py: what to open; firewall.py:
+NetworkPolicy, Cilium, nftables, iptables).
 """
 
 from homeport.policy.engine import Policy, load_policy, parse_policy
