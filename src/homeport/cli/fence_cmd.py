@@ -18,7 +18,6 @@ writes the network-level rules that cover them.
 from __future__ import annotations
 
 import argparse
-import ipaddress
 import json
 import os
 import signal
@@ -32,6 +31,7 @@ from homeport.cli.main import EXIT_FINDINGS, EXIT_OK, write_output
 from homeport.core.errors import HomeportError, UsageError
 from homeport.policy.audit_log import DEFAULT_LOG
 from homeport.policy.firewall import FORMATS
+from homeport.policy.targets import is_ip
 from homeport.policy.spec import MODES
 
 RUN_HELP = """Run COMMAND with the residency fence active in every Python process it starts.
@@ -247,7 +247,7 @@ def run_export(args) -> int:
             raise UsageError(f"--pod-selector {item!r}", expected="KEY=VALUE, e.g. app=train")
         labels[key] = value
     for server in args.dns_server:
-        if not _is_ip(server):
+        if not is_ip(server):
             raise UsageError(f"--dns-server {server!r} is not an IP address", expected="an IPv4 or IPv6 address")
     plan = build_plan(policy, args.host, _log_hosts(args.from_log) if args.from_log else (),
                       resolve=not args.no_resolve)
@@ -260,13 +260,6 @@ def run_export(args) -> int:
                      f"{len(not_expressed) + len(plan.limits)} thing(s) this format cannot express (see the header)"))
     return EXIT_OK
 
-
-def _is_ip(text: str) -> bool:
-    try:
-        ipaddress.ip_address(text)
-        return True
-    except ValueError:
-        return False
 
 
 def _log_hosts(path: str) -> list[tuple[str, str]]:

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from homeport.policy.engine import Policy
+from homeport.policy.targets import is_ip
 
 
 @dataclass(frozen=True)
@@ -106,7 +107,7 @@ class _Resolver:
         addresses = self.overrides.get(name)
         if addresses:
             return tuple(_cidr(a) for a in addresses), "the policy's resolve: " + ", ".join(addresses)
-        if _is_address(name):
+        if is_ip(name):
             return (_cidr(name),), ""
         if not self.resolve:
             return (), "not resolved (--no-resolve)"
@@ -116,13 +117,6 @@ class _Resolver:
             return (), f"did not resolve ({exc.strerror or exc})"
         return tuple(_cidr(a) for a in found), f"resolved {self.today} to {', '.join(found)}; addresses change"
 
-
-def _is_address(text: str) -> bool:
-    try:
-        ipaddress.ip_address(text)
-        return True
-    except ValueError:
-        return False
 
 
 def _cidr(address: str) -> str:

@@ -13,6 +13,7 @@ import ipaddress
 import re
 
 from homeport.policy.egress import EgressPlan, quoted
+from homeport.policy.targets import is_ip
 
 FORMATS = ("k8s-networkpolicy", "cilium", "nftables", "iptables")
 _NAME = "homeport-fence"
@@ -120,7 +121,7 @@ def _cilium(plan: EgressPlan, namespace: str, pods: dict) -> tuple[str, list[str
             pattern, why = _cilium_pattern(rule.pattern)
             lines += [f"    # {rule.verdict}: {rule.comment()} ({why})", "    - toFQDNs:",
                       f"        - matchPattern: {quoted(pattern)}"]
-        elif rule.fqdn and not _is_address(rule.fqdn):
+        elif rule.fqdn and not is_ip(rule.fqdn):
             lines += [f"    # {rule.verdict}: {rule.source}", "    - toFQDNs:",
                       f"        - matchName: {quoted(rule.fqdn)}"]
         elif rule.networks:
@@ -136,13 +137,6 @@ def _plain(text: str, limit: int) -> str:
     text = re.sub(r'["\\\n]', "'", text)
     return text if len(text.encode()) <= limit else text.encode()[:limit - 3].decode(errors="ignore") + "..."
 
-
-def _is_address(text: str) -> bool:
-    try:
-        ipaddress.ip_address(text)
-        return True
-    except ValueError:
-        return False
 
 
 def _dns_match(dns_servers: tuple[str, ...], family: str = "ip") -> str:

@@ -49,7 +49,7 @@ def parse_target(text: str, config=None, env: Mapping[str, str] | None = None) -
     raw = (text or "").strip()
     if not raw:
         raise UsageError("Nothing to check.", expected="a host, a URL or a storage location")
-    if _is_ip(raw):  # before REMOTE:bucket, which `2001:db8::1` would otherwise resemble
+    if is_ip(raw):  # before REMOTE:bucket, which `2001:db8::1` would otherwise resemble
         return Target(raw, raw.strip("[]"), None, "")
     scheme = _URL.match(raw)
     if scheme and raw.split("://", 1)[0].lower() not in _LOCATION_SCHEMES:
@@ -64,7 +64,8 @@ def parse_target(text: str, config=None, env: Mapping[str, str] | None = None) -
     return Target(raw, raw, None, "")
 
 
-def _is_ip(text: str) -> bool:
+def is_ip(text: str) -> bool:
+    """An IPv4 or IPv6 address (brackets and a zone index allowed), not a name."""
     try:
         ipaddress.ip_address(text.strip("[]").split("%", 1)[0])
         return True
