@@ -23,7 +23,7 @@ def line_chart(title: str, series: dict[str, list[float]], band: tuple[list[floa
         return PAD_T + (H - PAD_T - PAD_B) * (hi - v) / (hi - lo)
 
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {W} {H}" width="{W}" height="{H}" '
-           f'font-family="sans-serif" font-size="12">',
+           f'font-family="sans-serif" font-size="12" role="img" aria-label="{escape(title)}">',
            f'<title>{escape(title)}</title><rect width="{W}" height="{H}" fill="white"/>',
            f'<text x="{PAD_L}" y="20" font-size="14" font-weight="bold">{escape(title)}</text>']
     for k in range(5):  # y grid with labels
