@@ -7,25 +7,11 @@ bucket (with its Location) per test.
 from __future__ import annotations
 
 import pytest
-from servers import aws_env, remote_env, start_moto, start_rclone
+from servers import aws_env, moto_server, rclone_server, remote_env  # noqa: F401  (session fixtures)
 
 from homeport.data.locations import parse_location
 
 SOVEREIGN = "sov"  # the remote name the rclone locations use (HOMEPORT_REMOTE_SOV_*)
-
-
-@pytest.fixture(scope="session")
-def moto_server():
-    server, stop = start_moto()
-    yield server
-    stop()
-
-
-@pytest.fixture(scope="session")
-def rclone_server(tmp_path_factory):
-    server, stop = start_rclone(tmp_path_factory.mktemp("rclone") / "buckets")
-    yield server
-    stop()
 
 
 @pytest.fixture

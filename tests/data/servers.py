@@ -18,6 +18,8 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
+
 from homeport.data.latency import free_port
 
 REGION = "us-east-1"
@@ -133,6 +135,22 @@ def remote_env(monkeypatch, name: str, server: Server, *, secret: str | None = N
     monkeypatch.setenv(f"{env}_SECRET_ACCESS_KEY", secret or server.secret)
     monkeypatch.setenv(f"{env}_REGION", REGION)
     monkeypatch.setenv(f"{env}_PROVIDER", server.name)
+
+
+# -- the session fixtures, imported by the conftest.py of each test folder that needs these servers ------------
+
+@pytest.fixture(scope="session")
+def moto_server():
+    server, stop = start_moto()
+    yield server
+    stop()
+
+
+@pytest.fixture(scope="session")
+def rclone_server(tmp_path_factory):
+    server, stop = start_rclone(tmp_path_factory.mktemp("rclone") / "buckets")
+    yield server
+    stop()
 
 
 # -- sources only: Azure Blob (Azurite) and GCS (gcp-storage-emulator) ---------------------------------
