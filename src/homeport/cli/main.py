@@ -23,18 +23,22 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from homeport.cli import assess_cmd, bench_cmd, cost_cmd, data_cmd, fence_cmd, port_cmd, rules_cmd
+    from homeport.cli import (assess_cmd, bench_cmd, cost_cmd, data_cmd, fence_cmd, plan_cmd, port_cmd, report_cmd,
+                              rules_cmd)
 
     parser = _Parser(prog="homeport", description="Move AI training pipelines to sovereign and local clouds.")
     parser.add_argument("--version", action="version", version=f"homeport {__version__}")
     parser.add_argument("--debug", action="store_true", help="show tracebacks for errors")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    # the phases in the order a migration takes them
     assess_cmd.add_parser(sub)
     port_cmd.add_parser(sub)
     data_cmd.add_parser(sub)
     fence_cmd.add_parser(sub)
     bench_cmd.add_parser(sub)
     cost_cmd.add_parser(sub)
+    report_cmd.add_parser(sub)
+    plan_cmd.add_parser(sub)
     rules_cmd.add_parser(sub)
     return parser
 
