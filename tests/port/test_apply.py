@@ -70,7 +70,7 @@ def test_out_writes_a_complete_ported_copy(capsys, tree, tmp_path):
     assert set(copy) == set(FILES)
     assert copy["notes.txt"] == FILES["notes.txt"] and copy["broken.py"] == FILES["broken.py"]
     assert b"torch.accelerator.synchronize()\r\n" in copy["train.py"]
-    assert copy["pkg/util.py"].endswith(b"return f'{_accelerator.type}:0'  # the first GPU")
+    assert copy["pkg/util.py"].endswith(b"return (f'{_accelerator.type}:0' if torch.accelerator.is_available() else 'cpu')  # the first GPU")
     for rel in ("train.py", "pkg/util.py"):
         compile(copy[rel], rel, "exec")
 

@@ -277,7 +277,7 @@ def test_shapes_the_fixers_cannot_get_right_are_left_with_a_reason(code, reason)
 
 def test_a_raw_f_string_keeps_its_prefix():
     out, _ = port("import torch\nd = rf'cuda:{i}'\n")
-    assert "d = rf'{_accelerator.type}:{i}'" in out
+    assert "d = (rf'{_accelerator.type}:{i}' if torch.accelerator.is_available() else 'cpu')" in out
 
 
 def test_is_cuda_is_false_for_cpu_tensors_without_an_accelerator():
@@ -285,3 +285,18 @@ def test_is_cuda_is_false_for_cpu_tensors_without_an_accelerator():
     scope: dict = {}
     exec(compile(out, "t.py", "exec"), scope)
     assert scope["flag"] is False
+
+
+def test_an_indexed_device_string_is_plain_cpu_on_the_fallback_so_a_checkpoint_loads(tmp_path):
+    """f"cuda:{rank}" on a machine without an accelerator: "cpu:0" would make torch.load(map_location=)
+    fail ("don't know how to restore data location"); the ported line says "cpu" there."""
+    code = ("import torch\n"
+            "rank = 0\n"
+            "device = f'cuda:{rank}'\n"
+            f"torch.save({{'w': torch.ones(2)}}, {str(tmp_path / 'ck.pt')!r})\n"
+            f"state = torch.load({str(tmp_path / 'ck.pt')!r}, map_location=device)\n")
+    out, _ = port(code)
+    assert "device = (f'{_accelerator.type}:{rank}' if torch.accelerator.is_available() else 'cpu')" in out
+    scope: dict = {}
+    exec(compile(out, "t.py", "exec"), scope)  # the CPU build of torch in the tests: no accelerator
+    assert scope["device"] == "cpu" and scope["state"]["w"].tolist() == [1.0, 1.0]

@@ -29,7 +29,8 @@ def _on_accelerator(call: cst.Call, fix: FixContext, dotted: str) -> cst.Call:
 # -- device strings and .cuda() ------------------------------------------------------------------
 @fixer("ACC001", STRING, min_torch=ACCELERATOR_API)
 def device_string(node, fix: FixContext):
-    """"cuda" -> _accelerator.type; "cuda:1" and f"cuda:{rank}" keep their index after the type."""
+    """"cuda" -> _accelerator.type; "cuda:1" and f"cuda:{rank}" keep their index after the type where there
+    is an accelerator, and are plain "cpu" where there is none."""
     if isinstance(node, cst.SimpleString):
         value = node.evaluated_value
         if not isinstance(value, str) or node.raw_value != value:
@@ -47,7 +48,9 @@ def device_string(node, fix: FixContext):
     else:
         raise Unfixable("a concatenated string")
     parts = [cst.FormattedStringExpression(fix.accelerator_type()), *rest]
-    return cst.FormattedString(parts=parts, start=start, end=end)
+    device = cst.FormattedString(parts=parts, start=start, end=end)
+    # an index on the CPU fallback means nothing, and "cpu:0" breaks torch.load(map_location=...)
+    return fix.guard(device, fallback=f"{end[0]}cpu{end[0]}") if rest else device  # in the string's own quotes
 
 
 @fixer("ACC001", COMPARISON, min_torch=ACCELERATOR_API)

@@ -43,9 +43,10 @@ class CudaDeviceString(Rule):
              Example('print("cudaMalloc is used")'), Example('"""Runs on cuda devices."""')]
     INVALID = [Example('x = x.to("cuda")', fixed=PRELUDE + "x = x.to(_accelerator.type)"),
                Example('import torch\ndev = torch.device("cuda:0")',
-                       fixed='import torch\n' + BINDING + 'dev = torch.device(f"{_accelerator.type}:0")'),
+                       fixed='import torch\n' + BINDING + 'dev = torch.device((f"{_accelerator.type}:0" if torch.accelerator.is_available() else "cpu"))'),
                Example("trainer:\n  device: cuda\n", path="config.yaml"),
-               Example('device = f"cuda:{local_rank}"', fixed=PRELUDE + 'device = f"{_accelerator.type}:{local_rank}"'),
+               Example('device = f"cuda:{local_rank}"',
+                       fixed=PRELUDE + 'device = (f"{_accelerator.type}:{local_rank}" if torch.accelerator.is_available() else "cpu")'),
                Example("if device_type == 'cuda':\n    pass",
                        fixed=PRELUDE + "if torch.accelerator.is_available() and device_type == _accelerator.type:\n    pass"),
                Example('backends = {"cuda": "nccl", "xpu": "xccl"}')]
