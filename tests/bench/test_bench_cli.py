@@ -128,3 +128,16 @@ def test_torchrun_two_processes_all_reduce_and_train_together(tmp_path):
     assert doc["probes"]["allreduce"]["busbw_bytes_per_s"] == doc["probes"]["allreduce"]["algbw_bytes_per_s"]  # 2(n-1)/n = 1
     w = doc["workloads"][0]
     assert w["config"]["world_size"] == 2 and w["tokens_per_s"] == 2 * w["tokens_per_s_per_device"]
+
+
+def test_storage_is_probed_as_the_data_probe_does(tmp_path, capsys):
+    store = tmp_path / "shards"
+    store.mkdir()
+    for i in range(2):
+        (store / f"shard-{i:06d}.bin").write_bytes(os.urandom(1 << 20))
+    out = tmp_path / "r.json"
+    assert main(["bench", "--no-workload", "--probes", "none", "--storage", str(store), "--out", str(out),
+                 "-f", "json"]) == 0
+    probe = results.load(out)["probes"]["storage"]
+    assert probe["location"] == str(store) and probe["peak_bytes_per_s"] > 0 and probe["rtt_s"]["median"] >= 0
+    assert [s["in_flight"] for s in probe["sweep"]] == [1, 4, 16, 64]
