@@ -56,3 +56,25 @@ def test_a_resume_finds_its_journal_with_or_without_the_trailing_slash(tmp_path,
     out = capsys.readouterr().out
     assert "copied 0 objects" in out and "1 already copied" in out
     assert len(list((tmp_path / ".homeport" / "data").glob("*.sqlite"))) == 1
+
+
+def test_links_and_special_files_are_said_not_skipped_in_silence(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    src, elsewhere = tmp_path / "src", tmp_path / "elsewhere"
+    src.mkdir()
+    elsewhere.mkdir()
+    (elsewhere / "inner.bin").write_bytes(b"inner")
+    (tmp_path / "target.bin").write_bytes(b"target")
+    (src / "plain.bin").write_bytes(b"plain")
+    (src / "file-link.bin").symlink_to(tmp_path / "target.bin")  # followed: its content is copied
+    (src / "dir-link").symlink_to(elsewhere, target_is_directory=True)  # not followed
+    (src / "dangling.bin").symlink_to(tmp_path / "gone.bin")
+    os.mkfifo(src / "pipe")
+    assert main(["data", "copy", str(src), str(tmp_path / "dst")]) == 1  # the destination misses three names
+    out = capsys.readouterr().out
+    assert (tmp_path / "dst" / "file-link.bin").read_bytes() == b"target"
+    assert not (tmp_path / "dst" / "dir-link").exists() and not (tmp_path / "dst" / "inner.bin").exists()
+    assert "refused: dir-link: a link to a folder, not followed" in out
+    assert "refused: dangling.bin: a link to nothing (dangling)" in out
+    assert "refused: pipe: not a regular file" in out
+    assert "copied 2 objects" in out

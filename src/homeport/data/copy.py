@@ -105,12 +105,13 @@ def copy(src, dst, *, journal: Journal | str | Path, workers: int = 16, part_siz
                      refused)
     if dry_run:
         result = _dry_run(infos, journal)
-        result.refused = refused
+        result.refused = refused + getattr(src, "skipped", [])
         return result
     jr = journal if isinstance(journal, Journal) else Journal(journal)
     jr.check_job(src=canonical(src.location), dst=canonical(dst.location), shard=str(shard))
     result = CopyResult(journal=jr.path, refused=refused)
     result.listed = jr.add_listing(infos)
+    result.refused += getattr(src, "skipped", [])
     result.gone = jr.counts().get(jn.GONE, (0, 0))[0]
     there = jr.note_destination(_listing(dst))
     if no_clobber:

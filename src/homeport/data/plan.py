@@ -73,6 +73,7 @@ def plan(src, dst, *, manifest: str | Path, workers: int = 16, monthly_egress: i
     listing = entries()
     first = next(listing, None)  # a missing source fails here, before the manifest file is created
     write_manifest(manifest, itertools.chain([first], listing) if first else [])
+    refused += getattr(src, "skipped", [])
     first_byte, rate = _probe(src, [key for _, key in largest])
     estimate = None
     if first_byte is not None:

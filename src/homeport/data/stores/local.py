@@ -26,6 +26,7 @@ class LocalStore:
     def __init__(self, location):
         self.location = location
         self.root = Path(getattr(location, "path", None) or location)
+        self.skipped: list[tuple[str, str]] = []  # (key, why) of entries a listing met and could not give
 
     # -- paths -------------------------------------------------------------------------------------
 
@@ -78,8 +79,10 @@ class LocalStore:
             if name.endswith("/"):
                 if key.startswith(prefix) or prefix.startswith(key):
                     yield from self._walk(Path(entry.path), key, prefix)
-            elif key.startswith(prefix) and entry.is_file():
+            elif key.startswith(prefix) and entry.is_file():  # a link to a file: its content, as a file
                 yield self._info(key, entry.stat())
+            elif key.startswith(prefix):  # said, never skipped in silence
+                self.skipped.append((key, _not_a_file(entry)))
 
     def head(self, key: str) -> ObjectInfo | None:
         try:
@@ -211,3 +214,10 @@ class LocalStore:
     def abort_multipart(self, key: str, upload_id: str) -> None:
         shutil.rmtree(self._upload_dir(upload_id), ignore_errors=True)
 
+
+def _not_a_file(entry: os.DirEntry) -> str:
+    if entry.is_symlink():
+        if entry.is_dir():  # followed, a link can loop or bring a tree in twice
+            return "a link to a folder, not followed: copy its target as a location of its own"
+        return "a link to nothing (dangling): there is nothing to copy"
+    return "not a regular file (a FIFO, socket or device): object stores hold files"
