@@ -24,6 +24,9 @@ def strip_comment(kind: str, line: str) -> str:
     """Remove a trailing comment without touching `#` inside URLs (`...#egg=x`) or strings."""
     if kind in (K.JSON,):
         return line
+    if kind == K.SHELL and line.lstrip().startswith("#SBATCH"):  # a Slurm directive, not a comment
+        head, _, rest = line.partition("#SBATCH")
+        return head + "#SBATCH" + strip_comment(kind, rest)
     if "#" in line:
         if kind == K.DOCKERFILE:
             if line.lstrip().startswith("#"):

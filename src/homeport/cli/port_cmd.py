@@ -35,6 +35,12 @@ def add_parser(sub) -> None:
                    "--revert also files edited since the port (the port's changes undone where the patch still "
                    "fits, the edits kept: not byte-identical)")
     p.add_argument("--unsafe-fixes", action="store_true", help="also apply fixes that may change behaviour")
+    p.add_argument("--registry", metavar="HOST[/PREFIX]", default=os.environ.get("HOMEPORT_REGISTRY", ""),
+                   help="the target's container registry: Kubernetes manifests' ECR images move there (unsafe fix)")
+    p.add_argument("--provider", choices=("scaleway", "ovhcloud"),
+                   help="also write a Terraform starting point for this provider beside the AWS Terraform files")
+    p.add_argument("--policy", metavar="FILE", help="the residency policy that picks the provider's region "
+                   "(with --provider; default: the first region in the catalog)")
     p.add_argument("--min-torch", metavar="X.Y", help="the oldest torch the ported code must run on "
                    "(default: the lowest the requirements allow)")
     p.add_argument("-f", "--format", choices=("text", "json"), default="text",
@@ -68,7 +74,7 @@ def run(args) -> int:
                   transient=True, disable=not err.is_terminal) as progress:
         task = progress.add_task("files", total=None)
         result = port(args.path or ".", target=args.target, min_torch=args.min_torch, unsafe=args.unsafe_fixes,
-                      progress=lambda done, total: progress.update(task, completed=done, total=total))
+                      registry=args.registry, provider=args.provider or "", policy=_policy(args.policy), progress=lambda done, total: progress.update(task, completed=done, total=total))
     if args.log:
         _check_log(args.log, result, single)
         write_output(changelog.render_json(result), args.log)
@@ -103,6 +109,13 @@ def run(args) -> int:
     elif args.format == "text":
         _write_diff(unified_diff(result.files, root=result.root))
     return EXIT_OK
+
+
+def _policy(path: str | None):
+    if not path:
+        return None
+    from homeport.policy.engine import load_policy
+    return load_policy(path)
 
 
 def _write_diff(text: str) -> None:

@@ -25,6 +25,7 @@ class Options:
     target: Target = Target.PORTABLE
     min_torch: tuple[int, int] = (2, 6)
     unsafe: bool = False
+    registry: str = ""  # the target's container registry (HOST[/PREFIX]) that ECR images move to
 
 
 def port_python(path: str, source: str, findings: list[Finding], options: Options) -> tuple[str, list[Change]]:

@@ -26,6 +26,9 @@ from homeport.port.changes import Change, FilePort, Kind, Status
 from homeport.port.codemod import NotPortable, Options, port_python
 from homeport.port.containers import apptainer_definition, port_dockerfile, port_requirements
 from homeport.port.fixers.base import FIXERS, show, version
+from homeport.port.infra import INFRA_KINDS, INFRA_RULES, port_infra
+from homeport.port.launchers import launcher_files
+from homeport.port.terraform import terraform_files
 
 PORTED = (Category.ACCELERATOR, Category.DEPENDENCY)  # what porting the code is about, and the cloud
 # findings a fixer rewrites (SageMaker paths): see `is_ported`
@@ -52,8 +55,11 @@ class PortResult:
         return summarize(self.files)
 
 
-def is_ported(finding: Finding) -> bool:
-    return finding.category in PORTED or finding.rule in FIXERS
+def is_ported(finding: Finding, kind: str = "") -> bool:
+    """A finding the port rewrites or reports: code and dependencies everywhere, and in manifests and
+    scripts also the cloud settings their rewriters handle (ECR images, EFA, IRSA)."""
+    return (finding.category in PORTED or finding.rule in FIXERS
+            or (kind in INFRA_KINDS and finding.rule in INFRA_RULES))
 
 
 def summarize(files: list[FilePort]) -> dict:
@@ -73,22 +79,25 @@ def summarize(files: list[FilePort]) -> dict:
 
 
 def port(path: str | os.PathLike, *, target: Target | str = Target.PORTABLE, min_torch: str | None = None,
-         unsafe: bool = False, progress: Callable[[int, int], None] | None = None) -> PortResult:
-    """Port the tree at `path` in memory: nothing is written (see port/apply.py for that)."""
+         unsafe: bool = False, registry: str = "", provider: str = "", policy=None,
+         progress: Callable[[int, int], None] | None = None) -> PortResult:
+    """Port the tree at `path` in memory: nothing is written (see port/apply.py for that). `registry`
+    receives ECR images in manifests; `provider` (scaleway, ovhcloud) asks for a Terraform starting
+    point in the first region `policy` allows."""
     target = Target(target)
     load_rules()
     assessment = assess(path, target=target)
     root = Path(assessment.root)
     floor, said = _torch_floor(assessment, min_torch)
-    options = Options(target=target, min_torch=floor, unsafe=unsafe)
+    options = Options(target=target, min_torch=floor, unsafe=unsafe, registry=registry)
     # Of what assess skipped, only the sources a port would have rewritten (a syntax error, an unreadable file)
     skipped = [s for s in assessment.skipped if s.path.endswith((".py", ".ipynb"))]
     result = PortResult(root, options, said, skipped=skipped)
     by_path: dict[str, list[Finding]] = defaultdict(list)
-    for finding in assessment.findings:
-        if is_ported(finding):
-            by_path[finding.location.path].append(finding)
     kinds = {r.path: r.kind for r in assessment.files}
+    for finding in assessment.findings:
+        if is_ported(finding, kinds.get(finding.location.path, "")):
+            by_path[finding.location.path].append(finding)
     for done, (rel, findings) in enumerate(sorted(by_path.items()), start=1):
         result.files.append(port_file(root, rel, kinds.get(rel, ""), findings, options))
         if progress:
@@ -97,7 +106,26 @@ def port(path: str | os.PathLike, *, target: Target | str = Target.PORTABLE, min
                    if kinds.get(f.path) == K.DOCKERFILE and not f.path.endswith(".def") and f.changed]
     result.files += [d for d in definitions if not d.skipped]
     result.skipped += [Skipped(d.path, d.skipped) for d in definitions if d.skipped]
+    _add_infrastructure(result, assessment.findings, kinds, provider, policy)
     return result
+
+
+def _add_infrastructure(result: PortResult, findings: list[Finding], kinds: dict[str, str], provider: str,
+                        policy) -> None:
+    """New files beside what has no in-place port: a Kubernetes Job and a Slurm script per SageMaker
+    launcher (read as ported, so porting the ported tree again changes nothing), and with `provider` a
+    Terraform starting point per folder of AWS Terraform."""
+    options = result.options
+    launchers = sorted({f.location.path for f in findings if f.rule == "CLD004" and kinds.get(f.location.path) == K.PYTHON})
+    ported = {f.path: f for f in result.files if f.changed and not f.skipped}
+    for rel in launchers:
+        source = ported[rel].after.decode("utf-8", "replace") if rel in ported else None
+        result.files += launcher_files(result.root, rel, options.target, options.registry, source)
+    if provider:
+        aws = sorted({f.location.path for f in findings if f.rule in ("CLD016", "CLD017")})
+        generated, unread = terraform_files(result.root, aws, provider, policy)
+        result.files += generated
+        result.skipped += [Skipped(path, why) for path, why in unread]
 
 
 def _apptainer(root: Path, dockerfile: FilePort, target: Target) -> FilePort:
@@ -160,6 +188,8 @@ def rewrite(rel: str, kind: str, text: str, findings: list[Finding], options: Op
         return _gated(text, *port_requirements(rel, text, options.target), options)
     if kind == K.DOCKERFILE and not rel.endswith(".def"):
         return _gated(text, *port_dockerfile(rel, text, options.target), options)
+    if kind in INFRA_KINDS:
+        return port_infra(rel, kind, text, findings, options)
     raise NotRewritten(f"{kind or 'files of this kind'} files are reported, not rewritten, by `homeport port`")
 
 
@@ -180,7 +210,7 @@ def _count(ported: FilePort, kind: str, before: list[Finding], target: Target) -
         return
     candidate = Candidate(Path(ported.path), ported.path, kind, len(ported.after))
     result = analyze_bytes(ported.after, candidate, frozenset(Rule.registry), target)
-    after = [f for f in result.findings if is_ported(f)]
+    after = [f for f in result.findings if is_ported(f, kind)]
     ported.flagged_after = len(after)
     ported.lines_after = len({f.location.line for f in after})
 

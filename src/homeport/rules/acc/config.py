@@ -31,8 +31,8 @@ class CudaVisibleDevices(Rule):
     the name is rewritten where it is a string (`os.environ["CUDA_VISIBLE_DEVICES"]`, `os.getenv(...)`)
     to the target's variable from catalog/data/target_stacks.csv; the value is kept, though the ids
     it lists may number the devices differently. ROCm keeps the name (it honours it); `--target cpu`
-    and `portable` leave it, with the reason in the change log. Dockerfile `ENV` lines are rewritten
-    the same way (unsafe); shell scripts and manifests are not.
+    and `portable` leave it, with the reason in the change log. Dockerfile `ENV` lines, shell and Slurm
+    `export` lines and Kubernetes `env` entries are rewritten the same way (unsafe).
     """
 
     code, name = "ACC201", "cuda-visible-devices"
@@ -47,7 +47,8 @@ class CudaVisibleDevices(Rule):
     VALID = [Example("import os\nrank = os.environ['LOCAL_RANK']"), Example("export OMP_NUM_THREADS=4\n", path="run.sh")]
     INVALID = [Example("import os\nos.environ['CUDA_VISIBLE_DEVICES'] = '0'",
                        fixed="import os\nos.environ['HABANA_VISIBLE_MODULES'] = '0'", target=Target.GAUDI),
-               Example("export CUDA_VISIBLE_DEVICES=0,1\n", path="run.sh"),
+               Example("export CUDA_VISIBLE_DEVICES=0,1\n", path="run.sh", fixed="export HABANA_VISIBLE_MODULES=0,1\n",
+                       target=Target.GAUDI),
                Example("env:\n  - name: CUDA_VISIBLE_DEVICES\n    value: '0'\n", path="job.yaml")]
 
 
@@ -73,8 +74,8 @@ class NcclEnvironment(Rule):
     equivalent recorded for `--target` in catalog/data/collective_env.csv (`HCCL_SOCKET_IFNAME` on
     Gaudi and Ascend, `GLOO_SOCKET_IFNAME` on the CPU); ROCm keeps it. The value is kept as it is.
     A variable with no recorded equivalent, and `--target portable`, are left with the reason in the
-    change log. Dockerfile `ENV` lines are rewritten the same way (unsafe); shell scripts and manifests
-    are not.
+    change log. Dockerfile `ENV` lines, shell and Slurm `export` lines and Kubernetes `env` entries
+    are rewritten the same way (unsafe).
     """
 
     code, name = "ACC202", "nccl-environment"
@@ -160,18 +161,25 @@ class NvidiaDeviceRequest(Rule):
     Use instead: the target's device-plugin resource name from the target profile.
 
     ## Fix safety
-    Safe once the target is known: `homeport port` maps resource names from catalog data.
+    Safe once the target is known: in Kubernetes manifests `homeport port --target` writes the target's
+    device resource (the count is kept), node label, toleration key and runtime class from
+    catalog/data/k8s_accelerators.csv; `--target cpu` deletes them. MIG slices, node affinity on
+    NVIDIA labels, flow-style lines on the CPU target, Compose files and `docker run --gpus` are left
+    with the reason in the change log.
     """
 
     code, name = "ACC204", "nvidia-device-request"
     category = Category.ACCELERATOR
     severity, on = BLOCKER, NVIDIA_ONLY
     message = "`{name}` requests NVIDIA hardware; use the target's device resource"
+    fix_title = "Ask for the target's device resource"
+    fix_applicability = Applicability.SAFE
     text = (r"\bnvidia\.com/(?:gpu|mig-[\w.-]+)[\w.-]*|\b(?:runtimeClass(?:Name)?|runtime|driver|accelerator)"
             r"[\"']?\s*[:=]\s*[\"']?nvidia\b|--gpus[= ]")
     text_kinds = SETTINGS
     VALID = [Example("resources:\n  limits:\n    amd.com/gpu: 8\n", path="job.yaml")]
-    INVALID = [Example("resources:\n  limits:\n    nvidia.com/gpu: 8\n", path="job.yaml"),
+    INVALID = [Example("resources:\n  limits:\n    nvidia.com/gpu: 8\n", path="job.yaml",
+                       fixed="resources:\n  limits:\n    amd.com/gpu: 8\n", target=Target.ROCM),
                Example("docker run --gpus all image\n", path="run.sh")]
 
 
@@ -318,3 +326,80 @@ class CudaSystemPackage(Rule):
                        path="Dockerfile"),
                Example("apt-get install -y --no-install-recommends \\\n    cuda-cufft-10-1 \\\n    cuda-curand-10-1\n",
                        path="setup.sh")]
+
+
+class NvidiaSlurmRequest(Rule):
+    """
+    ## What it does
+    Finds Slurm requests for NVIDIA boards by name: `--gres=gpu:a100:8`, `--gpus=h100:8`,
+    `--gpus-per-node=v100:4` in `#SBATCH` lines and on `srun`/`salloc`/`sbatch` command lines.
+
+    ## Why it blocks a migration
+    The type names a GRES the target cluster does not have: the job stays pending forever
+    ("Requested node configuration is not available"). A count without a type (`--gres=gpu:8`) is
+    the site's generic GPU resource, which Slurm also uses for AMD and Intel GPUs.
+
+    ## Example
+    ```shell
+    #SBATCH --gres=gpu:a100:8
+    ```
+    Use instead: the target site's GRES name and a count, `#SBATCH --gres=gpu:8`.
+
+    ## Fix safety
+    Safe once the target is known: `homeport port --target` writes the GRES name from
+    catalog/data/slurm_accelerators.csv and keeps the count; `--target cpu` deletes the request.
+    """
+
+    code, name = "ACC209", "nvidia-slurm-request"
+    category = Category.ACCELERATOR
+    severity, on = BLOCKER, NVIDIA_ONLY
+    message = "`{name}` asks Slurm for an NVIDIA board by name; ask for the target site's GRES"
+    fix_title = "Ask for the target's generic resource with the same count"
+    fix_applicability = Applicability.SAFE
+    _board = (r"(?:nvidia[_-]?|tesla[_-]?)?(?:a100|a40|a30|a10g?|a800|a6000|h100|h200|h800|gh200|gb200|b200|b100|v100"
+              r"|p100|t4|l40s?|l4|k80|rtx[\w-]*|titan[\w-]*)[\w.-]*")
+    text = rf"--(?:gres[= ](?:[\w:,]*,)?gpu|gpus(?:-per-(?:node|task|socket))?[= ])(?::)?{_board}(?::\d+)?"
+    text_kinds = frozenset({K.SHELL})
+    VALID = [Example("#SBATCH --gres=gpu:8\n", path="train.sbatch"), Example("#SBATCH --gpus-per-node=4\n", path="job.sh")]
+    INVALID = [Example("#SBATCH --gres=gpu:a100:8\n", path="train.sbatch", fixed="#SBATCH --gres=gpu:8\n",
+                       target=Target.ROCM),
+               Example("srun --gpus-per-node=h100:4 python train.py\n", path="run.sh")]
+
+
+class CudaEnvironmentModule(Rule):
+    """
+    ## What it does
+    Finds environment modules of NVIDIA's stack loaded in job scripts: `module load cuda/12.1`,
+    `cudnn`, `nccl`, `nvhpc`, `cudatoolkit`.
+
+    ## Why it blocks a migration
+    The target cluster has no such module: `module load` fails (and with `set -e` the job ends
+    before it starts), or it loads nothing the target's accelerator can use.
+
+    ## Example
+    ```shell
+    module load cuda/12.1 nccl
+    ```
+    Use instead: the target's module (`module load rocm` on ROCm sites), or none when the container
+    brings the stack.
+
+    ## Fix safety
+    Safe once the target is known: `homeport port --target` replaces the CUDA module with the one
+    recorded in catalog/data/slurm_accelerators.csv and drops cuDNN and NCCL; `--target cpu` drops
+    them all. Where no module is recorded (Gaudi, XPU, Ascend: site names differ) the line is left
+    with the reason in the change log.
+    """
+
+    code, name = "ACC210", "cuda-environment-module"
+    category = Category.ACCELERATOR
+    severity, on = WARNING, NVIDIA_ONLY
+    message = "`{name}` loads NVIDIA's stack as an environment module; load the target's instead"
+    fix_title = "Load the target's module"
+    fix_applicability = Applicability.SAFE
+    text = (r"(?<![\w-])(?:module|ml)\s+(?:load|add|try-load)\b[^#\n;&|]*?(?<![\w/.-])"
+            r"(?:cuda|cudnn|nccl|nvhpc|cudatoolkit|cuda-toolkit)(?:[/-][\w.-]*)?(?![\w.-])")
+    text_kinds = frozenset({K.SHELL})
+    VALID = [Example("module load rocm/6.0\n", path="job.sh"), Example("module load python cudf-docs\n", path="job.sh")]
+    INVALID = [Example("module load cuda/12.1\n", path="train.sbatch", fixed="module load rocm\n", target=Target.ROCM),
+               Example("module load gcc cuda/12.1 nccl\n", path="train.sbatch", fixed="module load gcc\n",
+                       target=Target.CPU)]

@@ -511,7 +511,9 @@ class EcrImage(CloudRule):
     and reference it from a setting.
 
     ## Fix safety
-    Unsafe: the registry and repository on the target are the user's choice.
+    Unsafe: the registry and repository on the target are the user's choice. In Kubernetes manifests
+    `homeport port --registry HOST[/PREFIX] --unsafe-fixes` swaps the ECR host for that registry and
+    keeps the repository and tag; without `--registry` the image is left, with the reason.
     """
 
     code, name = "CLD010", "ecr-image"
