@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from homeport.catalog.libraries import read_csv
+from homeport.catalog.targets import every_target, row_for
 from homeport.core.model import Target
 
 K8S_FILE = "k8s_accelerators.csv"
@@ -61,10 +62,7 @@ def parse_k8s(rows: list[dict], file: str = K8S_FILE) -> dict[Target, K8sAcceler
         label = tuple(value["node_label"].split("=", 1)) if value["node_label"] else None
         out[target] = K8sAccelerator(target, value["device_resource"], label, value["runtime_class"],
                                      value["rdma_resource"], value["notes"], value["source"], value["as_of"])
-    missing = [t.value for t in Target if t != Target.PORTABLE and t not in out]
-    if missing:
-        raise ValueError(f"{file}: no row for target(s) {', '.join(missing)}")
-    return out
+    return every_target(file, out)
 
 
 @lru_cache(maxsize=1)
@@ -73,6 +71,5 @@ def k8s_accelerators() -> dict[Target, K8sAccelerator]:
 
 
 def k8s_accelerator(target: Target | str) -> K8sAccelerator | None:
-    """The row for a concrete target; None for `portable`, which names no accelerator."""
-    target = Target(target)
-    return None if target == Target.PORTABLE else k8s_accelerators()[target]
+    """The row for a concrete target; None for `portable`."""
+    return row_for(k8s_accelerators(), target)

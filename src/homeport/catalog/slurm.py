@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from homeport.catalog.libraries import read_csv
+from homeport.catalog.targets import every_target, row_for
 from homeport.core.model import Target
 
 SLURM_FILE = "slurm_accelerators.csv"
@@ -42,10 +43,7 @@ def parse_slurm(rows: list[dict], file: str = SLURM_FILE) -> dict[Target, SlurmA
         target = Target(value["target"])
         out[target] = SlurmAccelerator(target, value["gres"], value["module"], value["notes"], value["source"],
                                        value["as_of"])
-    missing = [t.value for t in Target if t != Target.PORTABLE and t not in out]
-    if missing:
-        raise ValueError(f"{file}: no row for target(s) {', '.join(missing)}")
-    return out
+    return every_target(file, out)
 
 
 @lru_cache(maxsize=1)
@@ -55,5 +53,4 @@ def slurm_accelerators() -> dict[Target, SlurmAccelerator]:
 
 def slurm_accelerator(target: Target | str) -> SlurmAccelerator | None:
     """The row for a concrete target; None for `portable`."""
-    target = Target(target)
-    return None if target == Target.PORTABLE else slurm_accelerators()[target]
+    return row_for(slurm_accelerators(), target)

@@ -129,10 +129,7 @@ def parse_stacks(rows: list[dict], file: str = STACKS_FILE) -> dict[Target, Stac
         if target in out:
             raise row.error("target", "each target once")
         out[target] = _stack(row, target)
-    missing = [t.value for t in _CONCRETE if t not in out]
-    if missing:
-        raise ValueError(f"{file}: no row for target(s) {', '.join(missing)}")
-    return out
+    return every_target(file, out)
 
 
 def _stack(row: _Row, target: Target) -> Stack:
@@ -209,3 +206,18 @@ def collective_equivalent(var: str, target: Target | str) -> str | None:
     """`NCCL_SOCKET_IFNAME` on gaudi -> `HCCL_SOCKET_IFNAME`; None when there is none or nobody checked."""
     row = collective_row(var, target)
     return row.equivalent_of(var) if row else None
+
+
+def every_target(file: str, rows: dict) -> dict:
+    """`rows` (target -> row) when each concrete target has one; a table that skips one is refused, since
+    a port for that target would have nothing to write."""
+    missing = [t.value for t in _CONCRETE if t not in rows]
+    if missing:
+        raise ValueError(f"{file}: no row for target(s) {', '.join(missing)}")
+    return rows
+
+
+def row_for(table: dict, target):
+    """The row of a concrete target; None for `portable`, which names no accelerator."""
+    target = Target(target)
+    return None if target == Target.PORTABLE else table[target]
