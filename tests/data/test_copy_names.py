@@ -78,3 +78,23 @@ def test_links_and_special_files_are_said_not_skipped_in_silence(tmp_path, capsy
     assert "refused: dangling.bin: a link to nothing (dangling)" in out
     assert "refused: pipe: not a regular file" in out
     assert "copied 2 objects" in out
+
+
+def test_verify_writes_json_evidence_the_report_reads(tmp_path, capsys, monkeypatch):
+    import json
+
+    from homeport.report.evidence import read
+
+    monkeypatch.chdir(tmp_path)
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "a.bin").write_bytes(b"a" * 10)
+    assert main(["data", "copy", str(src), str(tmp_path / "dst"), "--manifest", str(tmp_path / "m.jsonl")]) == 0
+    capsys.readouterr()
+    (tmp_path / "dst" / "a.bin").write_bytes(b"b" * 10)  # same size, other bytes: only the hash can tell
+    assert main(["data", "verify", str(tmp_path / "dst"), "--manifest", str(tmp_path / "m.jsonl"), "-f", "json"]) == 1
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["kind"] == "homeport-data-verify" and doc["clean"] is False
+    assert doc["checked"] == 1 and [key for key, _ in doc["mismatched"]] == ["a.bin"]
+    (tmp_path / "verify.json").write_text(json.dumps(doc))
+    assert read(tmp_path / "verify.json").kind == "data-verify"

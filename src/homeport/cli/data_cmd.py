@@ -59,6 +59,8 @@ def add_parser(sub) -> None:
     evidence.add_argument("--manifest", help="the manifest a copy (or plan) wrote")
     evidence.add_argument("--source", help="the source, hashed again")
     vp.add_argument("--workers", type=_positive, default=16, help="parallel reads (default: 16)")
+    vp.add_argument("-f", "--format", choices=("text", "json"), default="text",
+                    help="json: the result as evidence for `homeport report` and `homeport plan`")
     vp.set_defaults(run=run_verify)
     from homeport.data import probe as probe_cmd
 
@@ -207,6 +209,14 @@ def run_verify(args) -> int:
     dst = _store(args.dst)
     source = _store(args.source) if args.source else None
     result = verify(dst, manifest=args.manifest, source=source, workers=args.workers)
+    if args.format == "json":
+        import json
+        from dataclasses import asdict
+
+        sys.stdout.write(json.dumps({"schema_version": 1, "kind": "homeport-data-verify", "destination": args.dst,
+                                     "evidence": args.manifest or args.source, "clean": result.clean,
+                                     **asdict(result)}, indent=2) + "\n")
+        return EXIT_OK if result.clean else EXIT_FINDINGS
     c = result.counts
     _out(f"checked {result.checked} objects: {result.ok} ok, {c['mismatched']} mismatched, "
          f"{c['missing']} missing, {c['extra']} extra")

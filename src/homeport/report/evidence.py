@@ -220,7 +220,7 @@ def classify(doc) -> str:
         return _checked(doc, "assessment", ("root", "target", "rules", "skipped"))
     if {"objects", "bytes", "manifest", "egress_detail"} <= doc.keys():
         return "data-plan"
-    if {"checked", "ok", "counts"} <= doc.keys():
+    if kind == "homeport-data-verify" or {"checked", "ok", "counts"} <= doc.keys():  # `data verify -f json`
         return "data-verify"
     if {"target", "policy", "verdict", "rule"} <= doc.keys():
         return "fence-check"
