@@ -10,6 +10,7 @@ required (boto3 >= 1.36 otherwise sends CRC headers that S3-compatible stores re
 from __future__ import annotations
 
 import threading
+from urllib.parse import quote, urlsplit
 from typing import Iterable, Iterator
 
 from homeport.data.store import CHUNK, AccessDenied, NotFound, ObjectInfo, StoreError, Transient
@@ -28,6 +29,7 @@ class S3Store:
         self.location = location
         self._client = client
         self._lock = threading.Lock()
+        self._url_base: str | None = None
 
     # -- the client ---------------------------------------------------------------------------------
 
@@ -45,26 +47,38 @@ class S3Store:
         except Exception as e:  # noqa: BLE001 - mapped to StoreError below, or re-raised as is
             raise self._map(e, op, key) from e
 
-    def _presigned(self, method: str, op: str, key: str, headers: dict | None = None, body: bytes | None = None,
-                   **params):
-        """`op` as a presigned request sent through botocore's own HTTP session (its pool, proxies and CA
-        bundle): the same signature without botocore's per-request events and response parsing, which cost
-        this client ~0.8 ms of CPU per request against ~0.3 ms (benchmarks/s3_request_cpu.py), the limit on
-        many small objects. The response on 2xx, else None: the caller asks again through botocore, whose
-        error (missing key, refused credentials, throttling) is mapped as always."""
+    def _presigned(self, method: str, op: str, key: str, headers: dict | None = None, body: bytes | None = None):
+        """`op` signed with botocore's SigV4 signer and sent through botocore's own HTTP session (its pool,
+        proxies and CA bundle), without the client's per-request events, endpoint rules and response
+        parsing, which cost ~0.8 ms of CPU per request (benchmarks/s3_request_cpu.py), the limit on many
+        small objects. The response on 2xx, else None: the caller asks again through the client, whose error
+        (missing key, refused credentials, throttling, a key this URL spells wrongly) is mapped as always."""
+        from botocore.auth import S3SigV4Auth
         from botocore.awsrequest import AWSRequest
 
-        url = self.client.generate_presigned_url(op, Params={"Bucket": self.location.bucket,
-                                                             "Key": self.location.join(key), **params})
-        request = AWSRequest(method=method, url=url, headers=headers or {}, data=body, stream_output=True).prepare()
+        client = self.client
+        request = AWSRequest(method=method, url=self._object_url(key), headers=headers or {}, data=body,
+                             stream_output=True)
+        request.context["client_config"] = client.meta.config  # UNSIGNED-PAYLOAD, as for the client's own
+        S3SigV4Auth(client._request_signer._credentials.get_frozen_credentials(), "s3",
+                    client.meta.region_name).add_auth(request)
         try:
-            response = self.client._endpoint.http_session.send(request)
+            response = client._endpoint.http_session.send(request.prepare())
         except Exception as e:  # noqa: BLE001 - mapped as botocore's own connection errors are
             raise self._map(e, op, key) from e
         if 200 <= response.status_code < 300:
             return response
         response.raw.close()
         return None
+
+    def _object_url(self, key: str) -> str:
+        """The object's URL: the client's endpoint and addressing style, taken once from a presigned URL."""
+        if self._url_base is None:
+            probe = "homeport-url-probe"
+            parts = urlsplit(self.client.generate_presigned_url(
+                "get_object", Params={"Bucket": self.location.bucket, "Key": probe}))
+            self._url_base = f"{parts.scheme}://{parts.netloc}{parts.path[:-len(probe)]}"
+        return self._url_base + quote(self.location.join(key), safe="/~")
 
     # -- Store --------------------------------------------------------------------------------------
 
@@ -149,8 +163,8 @@ class S3Store:
 
     def put(self, key: str, chunks: Iterable[bytes], metadata: dict | None = None) -> ObjectInfo:
         data, meta = b"".join(chunks), _meta_out(metadata)
-        fast = self._presigned("PUT", "put_object", key, body=data, Metadata=meta,
-                               headers={f"x-amz-meta-{k}": v for k, v in meta.items()})  # signed: must be sent
+        fast = self._presigned("PUT", "put_object", key, body=data,
+                               headers={f"x-amz-meta-{k}": v for k, v in meta.items()})
         if fast is not None:
             fast.raw.read()
             _done_with(fast.raw, True)
