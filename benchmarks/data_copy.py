@@ -18,6 +18,7 @@ import json
 import logging
 import os
 import platform
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -142,6 +143,7 @@ def main() -> None:
     finally:
         stop_src()
         stop_dst()
+        shutil.rmtree(work, ignore_errors=True)  # gigabytes of copied objects per run
     report = {"date": time.strftime("%Y-%m-%d %H:%M %Z"), "machine": f"{os.cpu_count()} CPUs, {platform.machine()}, "
               f"{platform.system()} {platform.release()}", "python": platform.python_version(), "results": results}
     args.out.write_text(json.dumps(report, indent=1) + "\n")

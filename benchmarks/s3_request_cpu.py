@@ -10,6 +10,7 @@ Python client, the floor any S3 client written in Python could reach.
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -35,7 +36,8 @@ def main() -> None:
     from homeport.data.locations import open_store, parse_location
 
     n = 300
-    server, stop = start_rclone(Path(tempfile.mkdtemp(prefix="homeport-s3cpu-")) / "buckets")
+    work = Path(tempfile.mkdtemp(prefix="homeport-s3cpu-"))
+    server, stop = start_rclone(work / "buckets")
     try:
         bucket, body = server.make_bucket(), os.urandom(64 * 1024)
         for i in range(n + 1):
@@ -57,6 +59,7 @@ def main() -> None:
             print(f"| {label} | {wall:.3f} | {cpu:.3f} |")
     finally:
         stop()
+        shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":
