@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from homeport.catalog.libraries import read_csv
-from homeport.catalog.targets import every_target, row_for
+from homeport.catalog.targets import every_target, row_for, table_row
 from homeport.core.model import Target
 
 K8S_FILE = "k8s_accelerators.csv"
@@ -42,23 +42,12 @@ class K8sAccelerator:
 def parse_k8s(rows: list[dict], file: str = K8S_FILE) -> dict[Target, K8sAccelerator]:
     out: dict[Target, K8sAccelerator] = {}
     for number, row in enumerate(rows, start=2):
-        def bad(field: str, expected: str) -> ValueError:
-            return ValueError(f"{file}, line {number}, field {field!r}: expected {expected}, got {row.get(field)!r}")
-
-        value = {k: (v or "").strip() for k, v in row.items()}
-        try:
-            target = Target(value["target"])
-        except ValueError:
-            raise bad("target", "a concrete target") from None
-        if target == Target.PORTABLE or target in out:
-            raise bad("target", "each concrete target once")
+        target, value, bad = table_row(file, number, row, out)
         for field in ("device_resource", "rdma_resource"):
             if value[field] and not _RESOURCE.match(value[field]):
                 raise bad(field, "a resource name such as amd.com/gpu")
         if value["node_label"] and not _LABEL.match(value["node_label"]):
             raise bad("node_label", "key=value")
-        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value["as_of"]) or not value["source"]:
-            raise bad("as_of", "a date YYYY-MM-DD and a source")
         label = tuple(value["node_label"].split("=", 1)) if value["node_label"] else None
         out[target] = K8sAccelerator(target, value["device_resource"], label, value["runtime_class"],
                                      value["rdma_resource"], value["notes"], value["source"], value["as_of"])

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from homeport.catalog.libraries import read_csv
-from homeport.catalog.targets import every_target, row_for
+from homeport.catalog.targets import every_target, row_for, table_row
 from homeport.core.model import Target
 
 SLURM_FILE = "slurm_accelerators.csv"
@@ -30,17 +30,10 @@ class SlurmAccelerator:
 def parse_slurm(rows: list[dict], file: str = SLURM_FILE) -> dict[Target, SlurmAccelerator]:
     out: dict[Target, SlurmAccelerator] = {}
     for number, row in enumerate(rows, start=2):
-        value = {k: (v or "").strip() for k, v in row.items()}
-        where = f"{file}, line {number}"
-        if value.get("target") not in {t.value for t in Target if t != Target.PORTABLE} \
-                or Target(value["target"]) in out:
-            raise ValueError(f"{where}, field 'target': expected each concrete target once, got {value.get('target')!r}")
+        target, value, bad = table_row(file, number, row, out)
         for name in ("gres", "module"):
             if value[name] and not re.fullmatch(r"[A-Za-z0-9][\w.+/-]*", value[name]):
-                raise ValueError(f"{where}, field {name!r}: expected a Slurm GRES or module name, got {value[name]!r}")
-        if not value["source"] or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value["as_of"]):
-            raise ValueError(f"{where}: expected a source and an as_of date YYYY-MM-DD")
-        target = Target(value["target"])
+                raise bad(name, "a Slurm GRES or module name")
         out[target] = SlurmAccelerator(target, value["gres"], value["module"], value["notes"], value["source"],
                                        value["as_of"])
     return every_target(file, out)

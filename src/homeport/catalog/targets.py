@@ -221,3 +221,18 @@ def row_for(table: dict, target):
     """The row of a concrete target; None for `portable`, which names no accelerator."""
     target = Target(target)
     return None if target == Target.PORTABLE else table[target]
+
+
+def table_row(file: str, number: int, row: dict, seen: dict):
+    """(target, cells, bad) for line `number` of a per-target table: cells stripped, the target concrete and
+    named once, a source and an as_of date present; `bad(field, expected)` words any other refusal alike."""
+    cells = {k: (v or "").strip() for k, v in row.items()}
+
+    def bad(field: str, expected: str) -> ValueError:
+        return ValueError(f"{file}, line {number}, field {field!r}: expected {expected}, got {cells.get(field)!r}")
+
+    if cells.get("target") not in {t.value for t in _CONCRETE} or Target(cells["target"]) in seen:
+        raise bad("target", "each concrete target once")
+    if not cells.get("source") or not _DATE.match(cells.get("as_of", "")):
+        raise bad("as_of", "a date YYYY-MM-DD and a source")
+    return Target(cells["target"]), cells, bad

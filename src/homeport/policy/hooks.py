@@ -141,28 +141,26 @@ def _getaddrinfo(host, port, family=0, type=0, proto=0, flags=0):
     return result
 
 
-def _gethostbyname(hostname):
-    real = _originals["gethostbyname"]
+def _by_name(function: str, hostname, from_override, addresses):
+    """gethostbyname and gethostbyname_ex, decided first: `from_override(name, addresses)` shapes the policy's
+    resolve: answer as the real call would, `addresses(result)` reads the addresses to remember."""
+    real = _originals[function]
     decided = _decide_name(hostname, None)
     if decided is None:
         return real(hostname)
     fence, verdict, name = decided
     override = fence.overrides.get(name)
-    address = _quietly(real, hostname) if override is None else override[0]
-    fence.remember([address], verdict)
-    return address
+    result = _quietly(real, hostname) if override is None else from_override(name, override)
+    fence.remember(addresses(result), verdict)
+    return result
+
+
+def _gethostbyname(hostname):
+    return _by_name("gethostbyname", hostname, lambda name, found: found[0], lambda address: [address])
 
 
 def _gethostbyname_ex(hostname):
-    real = _originals["gethostbyname_ex"]
-    decided = _decide_name(hostname, None)
-    if decided is None:
-        return real(hostname)
-    fence, verdict, name = decided
-    override = fence.overrides.get(name)
-    result = _quietly(real, hostname) if override is None else (name, [], list(override))
-    fence.remember(result[2], verdict)
-    return result
+    return _by_name("gethostbyname_ex", hostname, lambda name, found: (name, [], list(found)), lambda r: r[2])
 
 
 _WRAPPERS = {"getaddrinfo": _getaddrinfo, "gethostbyname": _gethostbyname, "gethostbyname_ex": _gethostbyname_ex}
