@@ -55,6 +55,12 @@ def _assess_evidence(plan) -> Path:
     return plan.resolve(plan.phase("assess").checks[0]["evidence"])
 
 
+def _ported_assessment(plan, target: str = "cpu", profile: str = "sovereign", stamp: bool = True) -> Path:
+    """Port the pipeline, then record its assessment at the assess check's evidence path."""
+    port_in_place(plan.pipeline)
+    return _assessment(plan, _assess_evidence(plan), target, profile, stamp)
+
+
 def _one(plan, phase: str) -> gates.CheckResult:
     result = gates.evaluate(plan, phase)
     assert len(result.checks) == 1
@@ -75,15 +81,13 @@ def test_missing_evidence_fails_and_says_how_to_record_it(plan):
 
 
 def test_ported_code_assessed_for_the_target_passes(plan):
-    port_in_place(plan.pipeline)
-    _assessment(plan, _assess_evidence(plan), "cpu", "sovereign")
+    _ported_assessment(plan)
     check = _one(plan, "assess")
     assert check.passed, check.reason
 
 
 def test_evidence_older_than_the_code_it_judges_is_stale(plan):
-    port_in_place(plan.pipeline)
-    _assessment(plan, _assess_evidence(plan), "cpu", "sovereign")
+    _ported_assessment(plan)
     (plan.pipeline / "train.py").write_text((plan.pipeline / "train.py").read_text() + "# edited\n")
     _future(plan.pipeline / "train.py")
     check = _one(plan, "assess")
@@ -92,29 +96,25 @@ def test_evidence_older_than_the_code_it_judges_is_stale(plan):
 
 
 def test_evidence_recorded_under_the_other_profile_fails(plan):
-    port_in_place(plan.pipeline)
-    _assessment(plan, _assess_evidence(plan), "cpu", "global")
+    _ported_assessment(plan, profile="global")
     check = _one(plan, "assess")
     assert (check.verdict, check.problem) == ("fail", "other-profile")
     assert "recorded under profile 'global'" in check.reason
 
 
 def test_an_assessment_for_another_target_is_the_other_profiles(plan):
-    port_in_place(plan.pipeline)
-    _assessment(plan, _assess_evidence(plan), "cuda", "sovereign")  # stamped right, judged for the source's stack
+    _ported_assessment(plan, "cuda")  # stamped right, judged for the source's stack
     check = _one(plan, "assess")
     assert (check.verdict, check.problem) == ("fail", "other-profile") and "'cuda'" in check.reason
 
 
 def test_evidence_without_a_stamp_is_unattributed(plan):
-    port_in_place(plan.pipeline)
-    _assessment(plan, _assess_evidence(plan), "cpu", "sovereign", stamp=False)
+    _ported_assessment(plan, stamp=False)
     assert _one(plan, "assess").problem == "unattributed"
 
 
 def test_evidence_edited_after_its_stamp_fails(plan):
-    port_in_place(plan.pipeline)
-    path = _assessment(plan, _assess_evidence(plan), "cpu", "sovereign")
+    path = _ported_assessment(plan)
     doc = json.loads(path.read_text())
     doc["findings"] = []
     path.write_text(json.dumps(doc))
@@ -270,8 +270,7 @@ def test_decommission_waits_for_the_days_on_the_target(plan):
 def test_the_gate_command_exits_1_on_a_failing_gate_and_0_on_a_passing_one(plan, capsys):
     assert main(["plan", "gate", "assess", "--plan", str(plan.path)]) == 1
     assert "fail" in capsys.readouterr().out
-    port_in_place(plan.pipeline)
-    _assessment(plan, _assess_evidence(plan), "cpu", "sovereign")
+    _ported_assessment(plan)
     assert main(["plan", "gate", "assess", "--plan", str(plan.path), "-f", "json"]) == 0
     assert json.loads(capsys.readouterr().out)["verdict"] == "pass"
 

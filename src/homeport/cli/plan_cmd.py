@@ -48,10 +48,15 @@ def add_parser(sub) -> None:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--plan", metavar="FILE", default=os.environ.get("HOMEPORT_PLAN", DEFAULT_PLAN),
                         help=f"the migration file (default: HOMEPORT_PLAN, else {DEFAULT_PLAN})")
+    fmt = argparse.ArgumentParser(add_help=False)  # status, gate, journal and checkpoint check print text or JSON
+    fmt.add_argument("-f", "--format", choices=("text", "json"), default="text")
     psub = p.add_subparsers(dest="plan_command", required=True, parser_class=type(p),
                             metavar="{init,status,gate,exec,env,verify,cutover,rollback,runbook,journal,checkpoint}")
 
-    ip = psub.add_parser("init", parents=[common], help="write the migration file from two profiles")
+    ip = psub.add_parser("init", parents=[common], help="write the migration file from two profiles",
+                         description="Write the migration file from two profiles: the standard phases, their gates "
+                                     "and thresholds, default owners and per-profile evidence paths, ready to edit "
+                                     "and commit. It refuses to replace an existing file without --force.")
     ip.add_argument("--from", dest="source", required=True, metavar="PROFILE",
                     help="where it runs now: a [profiles.NAME] of homeport.toml, or PROVIDER[:REGION]")
     ip.add_argument("--to", dest="target", required=True, metavar="PROFILE", help="where it goes (the same forms)")
@@ -60,13 +65,11 @@ def add_parser(sub) -> None:
     ip.add_argument("--force", action="store_true", help="replace an existing migration file")
     ip.set_defaults(run=run_init)
 
-    sp = psub.add_parser("status", parents=[common], help="where the migration stands: each gate, its evidence, its verdict")
-    sp.add_argument("-f", "--format", choices=("text", "json"), default="text")
+    sp = psub.add_parser("status", parents=[common, fmt], help="where the migration stands: each gate, its evidence, its verdict")
     sp.set_defaults(run=run_status)
 
-    gp = psub.add_parser("gate", parents=[common], help="judge one phase's gate from its evidence (exit 1 if it fails)")
+    gp = psub.add_parser("gate", parents=[common, fmt], help="judge one phase's gate from its evidence (exit 1 if it fails)")
     gp.add_argument("phase", help="assess, port, data, fence, poc, parallel_run, cutover or decommission")
-    gp.add_argument("-f", "--format", choices=("text", "json"), default="text")
     gp.set_defaults(run=run_gate)
 
     ep = psub.add_parser("exec", parents=[common], help="run a command with a profile's environment; record its evidence")
@@ -100,8 +103,7 @@ def add_parser(sub) -> None:
     bp.add_argument("--no-status", action="store_true", help="leave out where the migration stands (no gate is judged)")
     bp.set_defaults(run=run_runbook)
 
-    jp = psub.add_parser("journal", parents=[common], help="the cutovers and rollbacks, each action with its outcome")
-    jp.add_argument("-f", "--format", choices=("text", "json"), default="text")
+    jp = psub.add_parser("journal", parents=[common, fmt], help="the cutovers and rollbacks, each action with its outcome")
     jp.set_defaults(run=run_journal)
 
     kp = psub.add_parser("checkpoint", parents=[common], help="checkpoint portability between the two sides")
@@ -109,11 +111,10 @@ def add_parser(sub) -> None:
     kpp = ksub.add_parser("probe", parents=[common], help="write one small checkpoint in every format this torch writes")
     kpp.add_argument("folder")
     kpp.set_defaults(run=run_checkpoint_probe)
-    kcp = ksub.add_parser("check", parents=[common], help="load checkpoints (or a probe folder) with this torch")
+    kcp = ksub.add_parser("check", parents=[common, fmt], help="load checkpoints (or a probe folder) with this torch")
     kcp.add_argument("paths", nargs="+", metavar="PATH")
     kcp.add_argument("--device", default="cpu", help="map_location (default: cpu)")
     kcp.add_argument("--written-by", metavar="VERSION", help="the torch that wrote them (a probe folder records it)")
-    kcp.add_argument("-f", "--format", choices=("text", "json"), default="text")
     kcp.set_defaults(run=run_checkpoint_check)
 
 

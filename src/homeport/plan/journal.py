@@ -111,9 +111,6 @@ class Journal:
                     lines[r["action"]] = lines.get(r["action"], 0) + 1
         return list(ops.values())
 
-    def unfinished(self) -> Operation | None:
-        return next((op for op in reversed(self.operations()) if op.open), None)
-
     def begin(self, kind: str, **detail) -> str:
         n = sum(op.kind == kind for op in self.operations()) + 1
         op = f"{kind}-{n}"
@@ -142,7 +139,7 @@ class Journal:
 def run_actions(journal: Journal, op: str, actions: list[Action], on_event: OnEvent | None = None) -> None:
     """Run `op`'s actions in order, skipping those already done; an error is journaled and raised."""
     on_event = on_event or (lambda *_: None)
-    done = {name for name, n in _done(journal, op).items() if n}
+    done = done_actions(journal, op)
     for name, run in actions:
         if name in done:
             on_event(name, "already", {})
@@ -162,9 +159,10 @@ def run_actions(journal: Journal, op: str, actions: list[Action], on_event: OnEv
         on_event(name, "done", detail)
 
 
-def _done(journal: Journal, op: str) -> dict[str, int]:
+def done_actions(journal: Journal, op: str) -> set[str]:
+    """The actions of `op` the journal records as done."""
     found = next((o for o in journal.operations() if o.id == op), None)
-    return found.done_lines if found else {}
+    return {name for name, n in (found.done_lines if found else {}).items() if n}
 
 
 def one_line(exc: HomeportError) -> str:

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from homeport.core.errors import HomeportError
 from homeport.plan import state as st
-from homeport.plan.journal import Journal, NeedsPerson, OnEvent, one_line, run_actions
+from homeport.plan.journal import Journal, NeedsPerson, OnEvent, done_actions, one_line, run_actions
 from homeport.plan.spec import Plan
 from homeport.plan.sync import Progress, sync_area
 
@@ -38,13 +38,14 @@ def rollback(plan: Plan, *, on_event: OnEvent | None = None, progress: Progress 
         resumed = state.name == "rolling-back"
         if state.name == "cutting-over":  # an interrupted cutover is closed first: this rollback takes over
             journal.finish(state.unfinished.id, "undone", why="rolled back")
-        pending = [p for p in revert_patches(plan) if p.name not in _reverted_before(journal)]
-        if state.name == "source" and not _ever_on_target(journal) and not pending:
+        reverted, on_target = _reverted_before(journal), _ever_on_target(journal)
+        pending = [p for p in revert_patches(plan) if p.name not in reverted]
+        if state.name == "source" and not on_target and not pending:
             return RollbackResult(None)
         op = state.unfinished.id if resumed else journal.begin("rollback", source=src.name, target=dst.name,
                                                                  was=state.name)
         actions = []
-        if _ever_on_target(journal):
+        if on_target:  # a rollback begun just now is open, not done: the answer is the same as above
             actions += [(f"sync back {area}", lambda area=area: sync_area(plan, area, dst, src, op, progress))
                         for area in plan.sync["back"]]
         actions.append(("switch to source", lambda: st.switch(plan, src, op)))
@@ -52,8 +53,9 @@ def rollback(plan: Plan, *, on_event: OnEvent | None = None, progress: Progress 
         try:
             run_actions(journal, op, actions, on_event)
         except HomeportError as exc:
-            failed = next((a for a, _ in actions if a not in _done(journal, op)), "?")
-            left = [a for a, _ in actions if a not in _done(journal, op)]
+            done = done_actions(journal, op)
+            left = [a for a, _ in actions if a not in done]
+            failed = left[0] if left else "?"
             raise NeedsPerson(f"rollback {op} stopped at `{failed}`: it is incomplete, a person must act",
                               got=one_line(exc),
                               hint=f"{exc.hint or 'fix the cause'}; then run `homeport plan rollback` again: it "
@@ -97,8 +99,3 @@ def _reverted_before(journal: Journal) -> set[str]:
     """The revert patches finished rollbacks applied (journal detail of their `revert code` step)."""
     return {name for op in journal.operations() if op.kind == "rollback" and op.status == "done"
             for name in op.actions.get("revert code", {}).get("patches", [])}
-
-
-def _done(journal: Journal, op: str) -> set[str]:
-    found = next((o for o in journal.operations() if o.id == op), None)
-    return {a for a, n in (found.done_lines if found else {}).items() if n}

@@ -10,7 +10,6 @@ are compared with the source's: the same bytes are fine, different bytes are a c
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from typing import Callable, Iterator
 
@@ -18,7 +17,7 @@ from homeport.core.errors import HomeportError
 from homeport.data.copy import copy
 from homeport.data.locations import find_config, load_config, open_store, parse_location
 from homeport.data.store import ObjectInfo
-from homeport.data.verify import verify
+from homeport.data.verify import sha256_of, verify
 from homeport.plan.spec import Plan, Profile
 
 Progress = Callable[[str, int], None]  # data.copy's: ("total", bytes), ("advance", bytes)
@@ -92,9 +91,4 @@ def _differs(source, a: ObjectInfo, destination, b: ObjectInfo) -> str | None:
 def _sha256(store, info: ObjectInfo) -> str:
     """The SHA-256 a homeport copy recorded in the object's metadata (one HEAD), else of its bytes."""
     recorded = info.metadata.get("sha256") or ((store.head(info.key) or info).metadata or {}).get("sha256")
-    if recorded:
-        return recorded
-    sha = hashlib.sha256()
-    for chunk in store.get(info.key):
-        sha.update(chunk)
-    return sha.hexdigest()
+    return recorded or sha256_of(store, info.key)[1]
