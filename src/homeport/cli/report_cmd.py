@@ -5,7 +5,6 @@ the same content as Markdown."""
 from __future__ import annotations
 
 import argparse
-import os
 
 from rich.console import Console
 
@@ -77,6 +76,6 @@ def run(args) -> int:
         err.print(f"{len(doc.skipped)} evidence input(s) skipped, each with its reason under \"Sources and evidence\": "
                   + ", ".join(p for p, _ in doc.skipped), markup=False)
     if output != "-":
-        err.print(f"wrote {fmt} report to {os.fspath(output)}", markup=False)
+        err.print(f"wrote {fmt} report to {output}", markup=False)
     return EXIT_OK
 

@@ -43,10 +43,6 @@ class Item:
     path: Path
     doc: object  # the parsed document; for JSONL, a summary built while streaming
 
-    @property
-    def name(self) -> str:
-        return str(self.path)
-
 
 @dataclass(frozen=True)
 class Skip:
@@ -101,7 +97,8 @@ def _explicit(path: Path) -> Item:
     except NotEvidence as why:
         raise HomeportError(f"{path} is not evidence homeport can read", got=str(why),
                             hint="give a file written by assess -f json, port --log, bench --out, cost -f json, "
-                                 "data plan -f json, a data manifest or a fence audit log") from None
+                                 "data plan -f json, a data manifest or a fence audit log; "
+                                 "`homeport report --help` lists every kind") from None
 
 
 def _scan(folder: Path, out: Evidence, seen: set[Path]) -> None:
@@ -245,7 +242,7 @@ def _checked(doc: dict, kind: str, fields: tuple[str, ...]) -> str:
 def _looks_like_jsonl(head: bytes) -> bool:
     """Several JSON objects, one a line (a manifest, an audit log), rather than one document."""
     lines = [line for line in head.split(b"\n") if line.strip()]
-    if len(lines) < 1 or not lines[0].lstrip().startswith(b"{"):
+    if not lines or not lines[0].lstrip().startswith(b"{"):
         return False
     try:
         first = json.loads(lines[0])

@@ -165,6 +165,7 @@ def provider_readiness(findings: list[dict], *, leaving: str | None = None) -> l
     code, side = code_findings(findings), provider_findings(findings)
     side_counts = Counter(f["severity"] for f in side)
     side_points = effort(side, Target.PORTABLE).points  # cloud findings do not depend on the chip
+    code_points = {t: effort(code, t).points for t in set(VENDOR_TARGET.values())}  # once per target, not per provider
     out = []
     for key in offers.providers():
         prov = catalog.get(key)
@@ -174,7 +175,7 @@ def provider_readiness(findings: list[dict], *, leaving: str | None = None) -> l
         chips = tuple(dict.fromkeys(o.accelerator for o in rows if o.accelerator))
         targets = {VENDOR_TARGET.get((a.vendor, a.device_type)) for a in map(accelerators.find, chips) if a}
         targets.discard(None)
-        best = min(targets, key=lambda t: (effort(code, t).points, t.value)) if targets else None
+        best = min(targets, key=lambda t: (code_points[t], t.value)) if targets else None
         priced = [o for o in rows if o.priced and o.purchase == "on-demand"] or [o for o in rows if o.priced]
         cheapest = None
         if priced:
@@ -183,7 +184,7 @@ def provider_readiness(findings: list[dict], *, leaving: str | None = None) -> l
         out.append(ProviderReadiness(
             key, prov.name if prov else key, _jurisdiction(prov), prov.cloud_act_exposure if prov else "unverified",
             chips, best, counts_on(code, best) if best else Counter(), side_counts,
-            (effort(code, best).points if best else 0) + side_points, cheapest,
+            (code_points[best] if best else 0) + side_points, cheapest,
             tuple(([(prov.ref, prov.source, prov.as_of)] if prov else [])
                   + [(f"gpu_offers.csv line {o.line}", o.source, o.as_of) for o in rows])))
     reach = {"no": 0, "unverified": 1, "yes": 2}  # out of US law's reach first

@@ -3,8 +3,6 @@ cutover waits for, each judged from the evidence the report read."""
 
 from __future__ import annotations
 
-import importlib.util
-
 from homeport.report.evidence import KINDS
 from homeport.report.page.context import Context
 from homeport.report.page.document import Cell, Missing, Para, Section, Table
@@ -24,8 +22,7 @@ def section(ctx: Context) -> Section:
         more, judged = _plan(plan)
         blocks += more
     else:
-        blocks.append(Missing("no migration file yet", KINDS["plan"] + (
-            "" if importlib.util.find_spec("homeport.plan") else " (not in this version of homeport)")))
+        blocks.append(Missing("no migration file yet", KINDS["plan"]))
     blocks.append(Table("Cutover gates, judged from the evidence in this report", ["gate", "state", "evidence"],
                         [[name, STATE[state], why] for name, state, why in gates]))
     if judged is not None:
