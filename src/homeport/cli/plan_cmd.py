@@ -225,7 +225,8 @@ def run_exec(args) -> int:
     profile = _profile(plan, args.profile)
     command = list(args.passthrough)
     if not command:
-        raise UsageError("no command to run", expected="homeport plan exec [--profile P] [--record F] [--stamp F] -- COMMAND")
+        raise UsageError("no command to run", expected="homeport plan exec [--profile P] [--record F] [--stamp F] -- COMMAND",
+                         hint="put the command after `--`, e.g. homeport plan exec -- python train.py")
     argv = [sys.executable, "-m", "homeport", *command[1:]] if command[0] == "homeport" else list(command)
     stamps = [Path(s) for s in args.stamp]
     if args.fence:

@@ -38,7 +38,8 @@ def add_parser(sub) -> None:
                    "- for standard output)")
     p.add_argument("-f", "--format", choices=FORMATS, help="html (default) or markdown; a .md output means markdown")
     p.add_argument("--evidence", nargs="+", action="append", metavar="DIR|FILE",
-                   help="evidence files or folders to read (repeatable; default: reports/ and .homeport/)")
+                   help="evidence files or folders to read (repeatable; default: reports/ and .homeport/); "
+                   "it takes every word up to the next option, so put PATH before it")
     p.add_argument("--targets", metavar="T,T", default=",".join(t.value for t in _default_targets()),
                    help="accelerator targets to compare (default: %(default)s)")
     p.add_argument("--no-port", action="store_true", help="do not run the port engine per target (faster; "
