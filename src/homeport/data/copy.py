@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import queue
 import random
 import tempfile
 import threading
@@ -110,17 +111,22 @@ def copy(src, dst, *, journal: Journal | str | Path, workers: int = 16, part_siz
     jr = journal if isinstance(journal, Journal) else Journal(journal)
     jr.check_job(src=canonical(src.location), dst=canonical(dst.location), shard=str(shard))
     result = CopyResult(journal=jr.path, refused=refused)
-    result.listed = jr.add_listing(infos)
-    result.refused += getattr(src, "skipped", [])
-    result.gone = jr.counts().get(jn.GONE, (0, 0))[0]
-    there = jr.note_destination(_listing(dst))
-    if no_clobber:
-        result.kept = jr.keep_existing()
-    else:
-        result.replaced = there
+    jr.note_destination(_listing(dst))
     job = _Job(src, dst, jr, result, progress or (lambda kind, n: None), part_size, multipart_threshold,
                attempts, backoff, workers)
-    job.run()
+    if jr.is_new():  # nothing to check or resume: the copy starts with the first page of the listing
+        result.listed = job.run_while_listing(infos, no_clobber)
+        clashed = jr.clashes((jn.DONE, jn.FAILED, jn.PENDING, jn.KEPT))
+        result.kept, result.replaced = (clashed, 0) if no_clobber else (0, clashed)
+    else:
+        result.listed = jr.add_listing(infos)
+        result.gone = jr.counts().get(jn.GONE, (0, 0))[0]
+        if no_clobber:
+            result.kept = jr.keep_existing()
+        else:
+            result.replaced = jr.clashes()
+        job.run()
+    result.refused += getattr(src, "skipped", [])
     result.failed = [(k, e or "") for k, e in jr.failures()]
     # a task that died outside its own error handling leaves its object pending: never report it copied
     result.failed += [(r[0], "not finished (an unexpected error; rerun with --debug)") for r in jr.rows(jn.PENDING)]
@@ -190,6 +196,10 @@ def _dry_run(infos: Iterable[ObjectInfo], journal) -> CopyResult:
     return result
 
 
+class _Stopped(Exception):
+    """The copy ended (an error, Ctrl-C) while the listing was still going: the listing stops too."""
+
+
 class _Job:
     """One run of the pool over the journal's objects."""
 
@@ -214,13 +224,57 @@ class _Job:
         self._pool(lambda pool: [self._submit(pool, self._check_done, r[0], r[1], r[5]) for r in self.jr.rows(jn.DONE)])
         self.progress("total", sum(b for state, (_, b) in self.jr.counts().items()
                                    if state not in (jn.DONE, jn.GONE, jn.KEPT)))
-        self._pool(self._dispatch)
+        self._pool(lambda pool: self._dispatch(pool, self.jr.rows()))
 
-    def _dispatch(self, pool) -> None:
+    def run_while_listing(self, infos: Iterable[ObjectInfo], no_clobber: bool) -> int:
+        """A new job: a thread journals the listing batch by batch while the pool copies the batches already
+        journaled (as rclone starts before its listing ends; a million keys take minutes to list). Returns
+        the number of objects listed."""
+        batches: queue.Queue = queue.Queue(maxsize=8)  # bounded: the listing runs ahead by 8 batches at most
+        listed = []
+
+        def journal_listing() -> None:
+            def hand_over(keys: list[str]) -> None:
+                if no_clobber:
+                    self.jr.keep_existing(keys)
+                if self.stop.is_set():
+                    raise _Stopped
+                batches.put(keys)
+            try:
+                listed.append(self.jr.add_listing(infos, batch=500, on_batch=hand_over))
+            except BaseException as exc:  # noqa: BLE001  raised again in the copying thread
+                batches.put(exc)
+            else:
+                batches.put(None)
+
+        def journaled_rows():
+            while (keys := batches.get()) is not None:
+                if isinstance(keys, BaseException):
+                    raise keys
+                rows = self.jr.rows_of(keys)
+                self.progress("total", sum(r[1] for r in rows if r[4] == jn.PENDING))
+                yield from rows
+
+        lister = threading.Thread(target=journal_listing, name="homeport-list", daemon=True)
+        lister.start()
+        try:
+            self._pool(lambda pool: self._dispatch(pool, journaled_rows()))
+        except BaseException:
+            self.stop.set()
+            while lister.is_alive():  # unblock a lister waiting on a full queue, then let it end
+                try:
+                    batches.get_nowait()
+                except queue.Empty:
+                    lister.join(0.05)
+            raise
+        lister.join()
+        return listed[0]
+
+    def _dispatch(self, pool, rows: Iterable) -> None:
         readers = ThreadPoolExecutor(self.readers, thread_name_prefix="homeport-read")
         reading = threading.BoundedSemaphore(self.readers * 2)  # objects opened ahead of their reader
         try:
-            for row in self.jr.rows():
+            for row in rows:
                 key, size, state, upload_id, psize = row[0], row[1], row[4], row[6], row[7]
                 if state in (jn.DONE, jn.GONE, jn.KEPT):
                     continue

@@ -15,7 +15,7 @@ import sqlite3
 import threading
 import time
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Callable, Iterable, Iterator
 
 from homeport.core.errors import HomeportError
 from homeport.data.store import ObjectInfo
@@ -104,18 +104,24 @@ class Journal:
 
     # -- listing -----------------------------------------------------------------------------------
 
-    def add_listing(self, infos: Iterable[ObjectInfo], batch: int = 1000) -> int:
+    def is_new(self) -> bool:
+        """No object listed yet: nothing of this job was copied, nothing to check or resume."""
+        return not self._run("SELECT 1 FROM objects LIMIT 1")
+
+    def add_listing(self, infos: Iterable[ObjectInfo], batch: int = 1000,
+                    on_batch: Callable[[list[str]], None] | None = None) -> int:
         """Stream the source listing in, a batch per transaction; returns the number of objects. An object
-        an earlier run listed and this one does not, and that was not copied, becomes `gone`."""
+        an earlier run listed and this one does not, and that was not copied, becomes `gone`. `on_batch`
+        gets the keys of each batch once it is written."""
         previous = self._run("SELECT value FROM job WHERE name = 'listings'")
         run = int(previous[0][0]) + 1 if previous else 1
         count, rows = 0, []
         for info in infos:
             rows.append((info.key, info.size, info.etag, info.mtime, run))
             if len(rows) >= batch:
-                count += self._insert(rows)
+                count += self._insert(rows, on_batch)
                 rows = []
-        count += self._insert(rows)
+        count += self._insert(rows, on_batch)
         # only after the whole listing: an interrupted listing must not make listed objects gone
         self._run("UPDATE objects SET state = 'gone', upload_id = NULL WHERE listed_in IS NOT ? AND state != 'done'",
                   (run,))
@@ -123,9 +129,8 @@ class Journal:
                   (str(run),))
         return count
 
-    def note_destination(self, infos: Iterable[ObjectInfo], batch: int = 1000) -> int:
-        """What the destination holds now, streamed to disk; returns how many objects this job has not
-        copied yet are already there (a rerun's own copies are `done` and do not count)."""
+    def note_destination(self, infos: Iterable[ObjectInfo], batch: int = 1000) -> None:
+        """What the destination holds now, streamed to disk."""
         self._run("DELETE FROM existing")
         rows = []
         for info in infos:
@@ -134,14 +139,20 @@ class Journal:
                 self._insert_existing(rows)
                 rows = []
         self._insert_existing(rows)
-        return self._run("SELECT COUNT(*) FROM objects JOIN existing USING (key) WHERE state IN ('pending', 'failed')"
-                         )[0][0]
 
-    def keep_existing(self) -> int:
-        """--no-clobber: objects already at the destination are not copied; returns how many."""
+    def clashes(self, states: tuple[str, ...] = (PENDING, FAILED)) -> int:
+        """Objects in `states` that the destination held before the copy (by default: those this job has not
+        copied yet; a rerun's own copies are `done` and do not count)."""
+        marks = ", ".join("?" * len(states))
+        return self._run(f"SELECT COUNT(*) FROM objects JOIN existing USING (key) WHERE state IN ({marks})", states)[0][0]
+
+    def keep_existing(self, keys: list[str] | None = None) -> int:
+        """--no-clobber: objects already at the destination are not copied (all, or those of `keys`); returns
+        how many."""
+        among, args = ("", ()) if keys is None else (f" AND key IN ({', '.join('?' * len(keys))})", tuple(keys))
         with self._lock:
             return self._db.execute("UPDATE objects SET state = 'kept' WHERE state IN ('pending', 'failed') AND key IN "
-                                    "(SELECT key FROM existing)").rowcount
+                                    "(SELECT key FROM existing)" + among, args).rowcount
 
     def _insert_existing(self, rows: list) -> None:
         with self._lock:
@@ -149,11 +160,13 @@ class Journal:
             self._db.executemany("INSERT OR REPLACE INTO existing VALUES (?, ?)", rows)
             self._db.execute("COMMIT")
 
-    def _insert(self, rows: list) -> int:
+    def _insert(self, rows: list, on_batch=None) -> int:
         with self._lock:
             self._db.execute("BEGIN")
             self._db.executemany(UPSERT, rows)
             self._db.execute("COMMIT")
+        if on_batch is not None and rows:
+            on_batch([row[0] for row in rows])
         return len(rows)
 
     def rows(self, state: str | None = None, page: int = 1000) -> Iterator[sqlite3.Row]:
@@ -168,6 +181,11 @@ class Journal:
             if len(batch) < page:
                 return
             last = batch[-1][0]
+
+    def rows_of(self, keys: list[str]) -> list[sqlite3.Row]:
+        """The rows of `keys` (at most a listing batch), as rows() gives them."""
+        return self._run("SELECT key, size, etag, mtime, state, sha256, upload_id, part_size FROM objects "
+                         f"WHERE key IN ({', '.join('?' * len(keys))}) ORDER BY key", tuple(keys))
 
     def counts(self) -> dict[str, tuple[int, int]]:
         """state -> (objects, bytes)."""
