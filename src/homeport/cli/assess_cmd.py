@@ -10,7 +10,6 @@ import os
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from homeport.assess.engine import assess, no_cyclic_gc
 from homeport.cli.main import EXIT_FINDINGS, EXIT_OK, write_output
 from homeport.core.errors import UsageError
 from homeport.core.model import Severity, Target
@@ -60,6 +59,8 @@ def _check(args) -> None:
 
 
 def run(args) -> int:
+    from homeport.assess.engine import assess, no_cyclic_gc  # here, not at the top: every command's start paid it
+
     _check(args)
     err = Console(stderr=True)
     show_progress = err.is_terminal and args.format == "terminal" or (err.is_terminal and args.output)

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 from rich.console import Console
-from rich.markdown import Markdown
 from rich.table import Table
 
-from homeport.assess.engine import load_rules
 from homeport.cli.main import EXIT_OK
 from homeport.core.errors import UsageError
 from homeport.core.model import Target
@@ -24,6 +22,12 @@ def add_parser(sub) -> None:
     dp = rsub.add_parser("docs", help="write the rules reference (Markdown) generated from the declarations")
     dp.add_argument("-o", "--output", default="-", help="file to write (default: standard output)")
     dp.set_defaults(run=write_docs)
+
+
+def load_rules():
+    from homeport.assess.engine import load_rules  # on use: the engine's import would slow every command's start
+
+    return load_rules()
 
 
 def list_rules(args) -> int:
@@ -49,6 +53,8 @@ def list_rules(args) -> int:
 
 
 def show_rule(args) -> int:
+    from rich.markdown import Markdown
+
     from homeport.report.ruledocs import rule_markdown
 
     rules = load_rules()
