@@ -12,6 +12,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -424,3 +425,18 @@ def test_a_finished_object_replaced_at_the_destination_by_another_of_the_same_si
     again = small_copy(source, tmp_path / "dst", tmp_path / "j.sqlite")
     assert again.ok and again.copied == 1
     assert (tmp_path / "dst" / key).read_bytes() == original
+
+
+def test_a_destination_prefix_inside_the_source_prefix_of_one_bucket_is_refused(moto_location, tmp_path):
+    """The copy starts while the source is listed, so a destination inside it would be listed and copied
+    again, level after level: refused before anything is written. A sibling prefix is fine."""
+    from homeport.core.errors import UsageError
+    from homeport.data.locations import open_store
+
+    src = open_store(moto_location)
+    src.put("a.bin", [b"x"])
+    with pytest.raises(UsageError, match="inside the source"):
+        copy(src, open_store(moto_location.child("backup")), journal=tmp_path / "j.sqlite")
+    assert not (tmp_path / "j.sqlite").exists() and [o.key for o in src.list()] == ["a.bin"]
+    sibling = open_store(replace(moto_location, text=str(moto_location) + "-copy", prefix=moto_location.prefix + "-copy"))
+    assert copy(src, sibling, journal=tmp_path / "j2.sqlite").copied == 1

@@ -4,7 +4,7 @@ rclone serve s3 (S3-compatible, real files). A backend that fails one of these i
 from __future__ import annotations
 
 import pytest
-from servers import remote_env
+from servers import aws_env, remote_env
 
 from homeport.data.latency import LatencyProxy
 from homeport.data.locations import open_store, parse_location
@@ -150,3 +150,32 @@ def test_a_connection_reset_mid_response_is_transient(server, request, monkeypat
         with pytest.raises(Transient):
             read(store, "reset.bin")
         assert proxy.resets >= 1
+
+
+def test_a_listing_cut_off_is_asked_again_then_transient(rclone_server, monkeypatch):
+    """Every connection is reset after the first chunk of its answer: the fast listing's attempt is not the
+    end, the client asks again (more than one reset), and what finally fails is a Transient sentence.
+    (rclone only: moto writes an answer in one piece, which a reset after the first chunk may not cut.)"""
+    srv = rclone_server
+    bucket = srv.make_bucket()
+    long_name = "/".join(["a-rather-long-directory-name-" + "x" * 170] * 4)  # an answer of ~200 KB: many chunks
+    for i in range(250):
+        srv.client().put_object(Bucket=bucket, Key=f"{long_name}/name-{i:05d}.bin", Body=b"")
+    port = int(srv.endpoint.rsplit(":", 1)[1])
+    with LatencyProxy("127.0.0.1", port, delay_s=0.0, reset_every=1) as proxy:
+        remote_env(monkeypatch, "flaky", srv, endpoint=proxy.url)
+        store = open_store(parse_location(f"flaky:{bucket}", config={}))
+        with pytest.raises(Transient):
+            list(store.list())
+        assert proxy.resets >= 2
+
+
+def test_no_credentials_at_all_is_access_denied_with_a_hint(moto_server, monkeypatch, tmp_path):
+    aws_env(monkeypatch, moto_server, tmp_path)
+    for var in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        monkeypatch.delenv(var)
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")  # no instance metadata lookup on this machine
+    store = open_store(parse_location(f"s3://{moto_server.make_bucket()}/data", config={}))
+    with pytest.raises(AccessDenied, match="No credentials were found") as err:
+        list(store.list())
+    assert "AWS_ACCESS_KEY_ID" in str(err.value)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import os
 import queue
 import random
 import tempfile
@@ -136,15 +137,25 @@ def copy(src, dst, *, journal: Journal | str | Path, workers: int = 16, part_siz
 
 
 def _refuse_nested(src, dst) -> None:
-    """A local destination inside the source (or the source itself) would copy itself again on each run."""
-    a, b = getattr(src, "root", None), getattr(dst, "root", None)  # LocalStore's directory
-    if a is None or b is None:
-        return
-    a, b = Path(a).resolve(), Path(b).resolve()
-    if a == b or a in b.parents:
+    """A destination inside the source (or the source itself) would copy itself again on each run, and, as
+    the copy starts while the source is listed, its own new objects again within the run."""
+    a, b = _place(src), _place(dst)
+    if a is not None and b is not None and a[0] == b[0] and b[1].startswith(a[1]):
         raise UsageError(f"the destination {dst.location} is inside the source {src.location}",
-                         expected="a destination outside the source directory", got=str(b),
-                         hint="choose a sibling directory; nothing was written")
+                         expected="a destination outside the source", got=str(dst.location),
+                         hint="choose a sibling directory or prefix; nothing was written")
+
+
+def _place(store) -> tuple[object, str] | None:
+    """(namespace, prefix) of a store's location: a destination whose prefix starts with the source's in the
+    same namespace is inside it. A directory (LocalStore.root) or an S3 bucket at its endpoint; else None."""
+    root = getattr(store, "root", None)
+    if root is not None:
+        return "local", os.path.join(Path(root).resolve(), "")
+    location = getattr(store, "location", None)
+    if getattr(location, "kind", None) == "s3":
+        return (store.client.meta.endpoint_url, location.bucket), location.key_prefix
+    return None
 
 
 def _check_part_size(part_size: int, dst) -> None:
@@ -237,11 +248,15 @@ class _Job:
             def hand_over(keys: list[str]) -> None:
                 if no_clobber:
                     self.jr.keep_existing(keys)
-                if self.stop.is_set():
-                    raise _Stopped
                 batches.put(keys)
+
+            def until_stopped(items):
+                for item in items:
+                    if self.stop.is_set():
+                        raise _Stopped
+                    yield item
             try:
-                listed.append(self.jr.add_listing(infos, batch=500, on_batch=hand_over))
+                listed.append(self.jr.add_listing(until_stopped(infos), batch=500, on_batch=hand_over))
             except BaseException as exc:  # noqa: BLE001  raised again in the copying thread
                 batches.put(exc)
             else:

@@ -115,6 +115,10 @@ class Journal:
         gets the keys of each batch once it is written."""
         previous = self._run("SELECT value FROM job WHERE name = 'listings'")
         run = int(previous[0][0]) + 1 if previous else 1
+        # taken now: a rerun after a listing cut short counts from the next number, so what that listing saw
+        # and this one does not is told apart
+        self._run("INSERT INTO job VALUES ('listings', ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+                  (str(run),))
         count, rows = 0, []
         for info in infos:
             rows.append((info.key, info.size, info.etag, info.mtime, run))
@@ -125,8 +129,6 @@ class Journal:
         # only after the whole listing: an interrupted listing must not make listed objects gone
         self._run("UPDATE objects SET state = 'gone', upload_id = NULL WHERE listed_in IS NOT ? AND state != 'done'",
                   (run,))
-        self._run("INSERT INTO job VALUES ('listings', ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value",
-                  (str(run),))
         return count
 
     def note_destination(self, infos: Iterable[ObjectInfo], batch: int = 1000) -> None:

@@ -61,8 +61,8 @@ class S3Store:
         try:
             tail = "" if key is None else quote(self.location.join(key), safe="/~")  # None: the bucket
             response = wire.send(method, tail, headers, body, query)
-        except Exception as e:  # noqa: BLE001 - mapped as botocore's own connection errors are
-            raise self._map(e, op, key) from e
+        except Exception:  # noqa: BLE001 - a reset or refused connection: the client tries again, with its retry
+            return None
         if 200 <= response.status < 300:
             return response
         response.close()
@@ -74,11 +74,11 @@ class S3Store:
         from homeport.data.stores.s3_wire import Wire
 
         probe = "homeport-url-probe"  # the endpoint and addressing style, as the client builds them
-        url = self.client.generate_presigned_url("get_object", Params={"Bucket": self.location.bucket, "Key": probe})
-        parts = urlsplit(url)
         try:
+            url = self.client.generate_presigned_url("get_object", Params={"Bucket": self.location.bucket, "Key": probe})
+            parts = urlsplit(url)
             return Wire(self.client, f"{parts.scheme}://{parts.netloc}{parts.path[:-len(probe)]}")
-        except AttributeError:
+        except Exception:  # noqa: BLE001 - no credentials to sign with, another botocore: the client path it is
             return False
 
     # -- Store --------------------------------------------------------------------------------------
@@ -109,9 +109,14 @@ class S3Store:
             query["continuation-token"] = token
         fast = self._fast("GET", "list_objects_v2", None, query=query)
         if fast is not None:
-            body = fast.read()
-            _done_with(fast, True)
-            page = _listing_page(body)
+            try:
+                body = fast.read()
+            except Exception:  # noqa: BLE001 - cut off mid-answer: the client asks again, with its retry
+                fast.close()
+                body = b""
+            else:
+                _done_with(fast, True)
+            page = _listing_page(body) if body else None
             if page is not None:
                 return page
         kw = {"Prefix": full, "MaxKeys": 1000, **({"ContinuationToken": token} if token else {})}

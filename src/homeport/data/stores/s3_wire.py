@@ -34,7 +34,7 @@ class Wire:
         session._setup_ssl_cert(self.pool, base, session._verify)
         self.credentials = client._request_signer._credentials
         if self.credentials is None:  # an unsigned (anonymous) client: nothing to sign with
-            raise AttributeError("no credentials")
+            raise ValueError("no credentials")
         self.region = client.meta.region_name
         self.host, self.prefix = parts.netloc, parts.path
         # a plain-http proxy is asked for the absolute URL; through an https tunnel the path is enough
@@ -58,11 +58,12 @@ class Wire:
         creds = self.credentials.get_frozen_credentials()  # refreshable credentials renew themselves here
         stamp = stamp or time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
         day = stamp[:8]
-        if self._key is None or self._key[0] != (creds.secret_key, day):
+        cached = self._key  # read once: another thread may replace it at midnight or on new credentials
+        if cached is None or cached[0] != (creds.secret_key, day):
             key = _hmac(("AWS4" + creds.secret_key).encode(), day)
             for part in (self.region, "s3", "aws4_request"):
                 key = _hmac(key, part)
-            self._key = ((creds.secret_key, day), key)
+            cached = self._key = ((creds.secret_key, day), key)
         headers = {"host": self.host, "x-amz-date": stamp, "x-amz-content-sha256": UNSIGNED}
         if creds.token:
             headers["x-amz-security-token"] = creds.token
@@ -73,7 +74,7 @@ class Wire:
         canonical = "\n".join([method, path, query, *(f"{n}:{headers[n]}" for n in names), "", signed_names, UNSIGNED])
         scope = f"{day}/{self.region}/s3/aws4_request"
         to_sign = f"AWS4-HMAC-SHA256\n{stamp}\n{scope}\n{hashlib.sha256(canonical.encode()).hexdigest()}"
-        signature = hmac.new(self._key[1], to_sign.encode(), hashlib.sha256).hexdigest()
+        signature = hmac.new(cached[1], to_sign.encode(), hashlib.sha256).hexdigest()
         headers["authorization"] = (f"AWS4-HMAC-SHA256 Credential={creds.access_key}/{scope}, "
                                     f"SignedHeaders={signed_names}, Signature={signature}")
         return headers
