@@ -119,12 +119,12 @@ class Journal:
         # and this one does not is told apart
         self._run("INSERT INTO job VALUES ('listings', ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value",
                   (str(run),))
-        count, rows = 0, []
+        count, rows, size = 0, [], min(batch, 100)  # a short first batch: `on_batch` starts on it at once
         for info in infos:
             rows.append((info.key, info.size, info.etag, info.mtime, run))
-            if len(rows) >= batch:
+            if len(rows) >= size:
                 count += self._insert(rows, on_batch)
-                rows = []
+                rows, size = [], batch
         count += self._insert(rows, on_batch)
         # only after the whole listing: an interrupted listing must not make listed objects gone
         self._run("UPDATE objects SET state = 'gone', upload_id = NULL WHERE listed_in IS NOT ? AND state != 'done'",
