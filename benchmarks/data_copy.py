@@ -4,8 +4,9 @@
     python benchmarks/data_copy.py --small 500 --large 4 --large-mib 64   # a shorter run
 
 Source: moto server (the hyperscaler side, in this process); destination: `rclone serve s3` (files on
-disk). Each tool copies the same source prefix into a fresh destination bucket; the cases alternate
-the order of the tools, and each tool runs with the settings listed (its best of those is kept).
+disk). Each tool copies the same source prefix into a fresh destination bucket; the order of the
+tools alternates from one setting to the next, and each tool runs with the settings listed (its best of those is kept; with
+--repeat N every setting runs N times, alternating, and the best run counts, for both tools alike).
 At 100 ms a LatencyProxy (homeport.data.latency) sits in front of both servers. homeport computes
 SHA-256 of every object (always on); rclone checks MD5 where the servers give one. Peak RSS of each
 tool's process is sampled from /proc. Writes benchmarks/data_copy.json and prints a markdown table.
@@ -109,6 +110,8 @@ def main() -> None:
     ap.add_argument("--large", type=int, default=8, help="objects in the large case")
     ap.add_argument("--large-mib", type=int, default=256)
     ap.add_argument("--delays", type=float, nargs="+", default=[0.0, 0.1], help="added round trips, seconds")
+    ap.add_argument("--repeat", type=int, default=1,
+                    help="run every setting of both tools this many times, alternating; the best run counts")
     ap.add_argument("--out", type=Path, default=REPO / "benchmarks" / "data_copy.json")
     args = ap.parse_args()
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's request log
@@ -126,11 +129,14 @@ def main() -> None:
                 try:
                     row = {"case": name, "objects": count, "object_bytes": size, "delay_s": delay, "rclone": [], "homeport": []}
                     # each tool with two settings, alternating: rclone's defaults-ish and its tuned ones
-                    for (transfers, streams), (workers, part) in (((16, 4), (16, "8MiB")), ((64, 8), (64, "32MiB"))):
-                        row["rclone"].append(run_rclone(src, dst, src_url, dst_url, src_bucket, dst.make_bucket(),
-                                                        transfers, streams))
-                        row["homeport"].append(run_homeport(src, dst, src_url, dst_url, src_bucket,
-                                                            dst.make_bucket(), workers, part, work))
+                    settings = (((16, 4), (16, "8MiB")), ((64, 8), (64, "32MiB"))) * args.repeat
+                    for i, ((transfers, streams), (workers, part)) in enumerate(settings):
+                        runs = [lambda: row["rclone"].append(run_rclone(src, dst, src_url, dst_url, src_bucket,
+                                                                        dst.make_bucket(), transfers, streams)),
+                                lambda: row["homeport"].append(run_homeport(src, dst, src_url, dst_url, src_bucket,
+                                                                            dst.make_bucket(), workers, part, work))]
+                        for run in runs[::1 if i % 2 == 0 else -1]:  # who goes first alternates
+                            run()
                     best = {tool: min(row[tool], key=lambda r: r["wall_s"]) for tool in ("rclone", "homeport")}
                     row["ratio_rclone_over_homeport"] = best["rclone"]["wall_s"] / best["homeport"]["wall_s"]
                     results.append(row)
