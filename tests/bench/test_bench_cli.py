@@ -122,7 +122,8 @@ def test_torchrun_two_processes_all_reduce_and_train_together(tmp_path):
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
-    assert proc.returncode == 0, err[-2000:]
+    # torchrun's summary is the last 2 KB; a rank's own error (a gloo abort, once, on a loaded machine) is above it
+    assert proc.returncode == 0, err[-8000:]
     doc = results.load(out)
     assert doc["probes"]["allreduce"]["world_size"] == 2 and doc["probes"]["allreduce"]["backend"] == "gloo"
     assert doc["probes"]["allreduce"]["busbw_bytes_per_s"] == doc["probes"]["allreduce"]["algbw_bytes_per_s"]  # 2(n-1)/n = 1
