@@ -21,8 +21,10 @@ DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16, "fp32": torch.float32}
 PROBES = ("matmul", "memory", "host", "allreduce")
 
 
-def timed(device: Device, op: Callable[[], object], seconds: float, repeats: int = 3) -> float:
-    """Median seconds per call of `op`, after one warm call."""
+def timed(device: Device, op: Callable[[], object], seconds: float, repeats: int = 3,
+          agree: Callable[[bool], bool] = bool) -> float:
+    """Median seconds per call of `op`, after one warm call. `agree(done)` turns this process's "time is up"
+    into the decision every process takes (a collective must be called as often on every rank)."""
     op()
     synchronize(device)
     per_call = []
@@ -34,7 +36,7 @@ def timed(device: Device, op: Callable[[], object], seconds: float, repeats: int
                 calls += 1
             synchronize(device)
             elapsed = time.perf_counter() - started
-            if elapsed >= seconds:
+            if agree(elapsed >= seconds):
                 break
         per_call.append(elapsed / calls)
     return statistics.median(per_call)
@@ -87,7 +89,15 @@ def allreduce(device: Device, nbytes: int = 256 << 20, seconds: float = 0.5) -> 
         return {"skipped": "one process: run under torchrun with two or more to measure all-reduce"}
     n = dist.get_world_size()
     tensor = torch.ones(nbytes // 2, dtype=torch.bfloat16, device=device.torch_device)
-    s = timed(device, lambda: dist.all_reduce(tensor), seconds)
+    flag = torch.zeros(1, device=device.torch_device)
+
+    def any_rank_done(done: bool) -> bool:
+        """Each rank's clock says "done" at its own moment: stopping on that alone, one rank could call one
+        more all-reduce than another, which hangs NCCL and makes gloo abort (seen under load with 2 CPU ranks)."""
+        flag.fill_(float(done))
+        dist.all_reduce(flag, op=dist.ReduceOp.MAX)
+        return bool(flag.item())
+    s = timed(device, lambda: dist.all_reduce(tensor), seconds, agree=any_rank_done)
     algbw = nbytes / s
     return {"bytes": nbytes, "world_size": n, "backend": dist.get_backend(), "algbw_bytes_per_s": algbw,
             "busbw_bytes_per_s": algbw * 2 * (n - 1) / n}
