@@ -1,7 +1,8 @@
 """Copy every object of one store into another: streamed, parallel, hashed, resumable.
 
-The source listing goes into the journal first (SQLite on disk, never a list in memory); then a thread
-pool copies what is not done yet. Small objects: one GET, hashed into a spool, then one PUT carrying
+The source listing goes into the journal (SQLite on disk, never a list in memory) and a thread pool copies
+what is not done yet: a new job copies each batch of the listing as soon as it is journaled, a rerun reads
+the whole listing first (to tell finished, changed and gone objects apart) and then copies. Small objects: one GET, hashed into a spool, then one PUT carrying
 `sha256` in its metadata (S3 sends metadata before the body, so the hash must be known first). Large
 objects: ranged GETs of part_size, each sent as one part of a multipart upload, parts in parallel; the
 whole-object SHA-256 is fed the parts in number order as they arrive (parts uploaded by an earlier run
@@ -116,8 +117,8 @@ def copy(src, dst, *, journal: Journal | str | Path, workers: int = 16, part_siz
     job = _Job(src, dst, jr, result, progress or (lambda kind, n: None), part_size, multipart_threshold,
                attempts, backoff, workers)
     if jr.is_new():  # nothing to check or resume: the copy starts with the first page of the listing
-        result.listed = job.run_while_listing(infos, no_clobber)
-        clashed = jr.clashes((jn.DONE, jn.FAILED, jn.PENDING, jn.KEPT))
+        job.run_while_listing(infos, no_clobber)
+        clashed = jr.clashes(states=None)  # all of them were at the destination before this job
         result.kept, result.replaced = (clashed, 0) if no_clobber else (0, clashed)
     else:
         result.listed = jr.add_listing(infos)
@@ -211,6 +212,14 @@ class _Stopped(Exception):
     """The copy ended (an error, Ctrl-C) while the listing was still going: the listing stops too."""
 
 
+def _until_set(stop: threading.Event, items: Iterable):
+    """`items`, ending with _Stopped at the first one after `stop` is set."""
+    for item in items:
+        if stop.is_set():
+            raise _Stopped
+        yield item
+
+
 class _Job:
     """One run of the pool over the journal's objects."""
 
@@ -237,26 +246,19 @@ class _Job:
                                    if state not in (jn.DONE, jn.GONE, jn.KEPT)))
         self._pool(lambda pool: self._dispatch(pool, self.jr.rows()))
 
-    def run_while_listing(self, infos: Iterable[ObjectInfo], no_clobber: bool) -> int:
+    def run_while_listing(self, infos: Iterable[ObjectInfo], no_clobber: bool) -> None:
         """A new job: a thread journals the listing batch by batch while the pool copies the batches already
-        journaled (as rclone starts before its listing ends; a million keys take minutes to list). Returns
-        the number of objects listed."""
+        journaled (as rclone starts before its listing ends; a million keys take minutes to list)."""
         batches: queue.Queue = queue.Queue(maxsize=8)  # bounded: the listing runs ahead by 8 batches at most
-        listed = []
+
+        def hand_over(keys: list[str]) -> None:
+            if no_clobber:
+                self.jr.keep_existing(keys)
+            batches.put(keys)
 
         def journal_listing() -> None:
-            def hand_over(keys: list[str]) -> None:
-                if no_clobber:
-                    self.jr.keep_existing(keys)
-                batches.put(keys)
-
-            def until_stopped(items):
-                for item in items:
-                    if self.stop.is_set():
-                        raise _Stopped
-                    yield item
             try:
-                listed.append(self.jr.add_listing(until_stopped(infos), batch=500, on_batch=hand_over))
+                self.result.listed = self.jr.add_listing(_until_set(self.stop, infos), batch=500, on_batch=hand_over)
             except BaseException as exc:  # noqa: BLE001  raised again in the copying thread
                 batches.put(exc)
             else:
@@ -283,7 +285,6 @@ class _Job:
                     lister.join(0.05)
             raise
         lister.join()
-        return listed[0]
 
     def _dispatch(self, pool, rows: Iterable) -> None:
         readers = ThreadPoolExecutor(self.readers, thread_name_prefix="homeport-read")

@@ -39,6 +39,8 @@ CREATE TABLE IF NOT EXISTS job (name TEXT PRIMARY KEY, value TEXT);
 CREATE TABLE IF NOT EXISTS existing (key TEXT PRIMARY KEY, size INTEGER);
 """
 
+ROWS = "SELECT key, size, etag, mtime, state, sha256, upload_id, part_size FROM objects"  # a row, as rows() gives it
+
 # A source object that changed since the last run (size or etag) is copied again.
 UPSERT = """
 INSERT INTO objects (key, size, etag, mtime, listed_in) VALUES (?, ?, ?, ?, ?)
@@ -142,11 +144,11 @@ class Journal:
                 rows = []
         self._insert_existing(rows)
 
-    def clashes(self, states: tuple[str, ...] = (PENDING, FAILED)) -> int:
-        """Objects in `states` that the destination held before the copy (by default: those this job has not
-        copied yet; a rerun's own copies are `done` and do not count)."""
-        marks = ", ".join("?" * len(states))
-        return self._run(f"SELECT COUNT(*) FROM objects JOIN existing USING (key) WHERE state IN ({marks})", states)[0][0]
+    def clashes(self, states: tuple[str, ...] | None = (PENDING, FAILED)) -> int:
+        """Objects in `states` (None: in any) that the destination held before the copy; by default those this
+        job has not copied yet (a rerun's own copies are `done` and do not count)."""
+        where = "" if states is None else f" WHERE state IN ({', '.join('?' * len(states))})"
+        return self._run("SELECT COUNT(*) FROM objects JOIN existing USING (key)" + where, states or ())[0][0]
 
     def keep_existing(self, keys: list[str] | None = None) -> int:
         """--no-clobber: objects already at the destination are not copied (all, or those of `keys`); returns
@@ -177,8 +179,7 @@ class Journal:
         cond = "AND state = ?" if state else ""
         while True:
             args = (last, state, page) if state else (last, page)
-            batch = self._run("SELECT key, size, etag, mtime, state, sha256, upload_id, part_size FROM objects "
-                              f"WHERE key > ? {cond} ORDER BY key LIMIT ?", args)
+            batch = self._run(f"{ROWS} WHERE key > ? {cond} ORDER BY key LIMIT ?", args)
             yield from batch
             if len(batch) < page:
                 return
@@ -186,8 +187,7 @@ class Journal:
 
     def rows_of(self, keys: list[str]) -> list[sqlite3.Row]:
         """The rows of `keys` (at most a listing batch), as rows() gives them."""
-        return self._run("SELECT key, size, etag, mtime, state, sha256, upload_id, part_size FROM objects "
-                         f"WHERE key IN ({', '.join('?' * len(keys))}) ORDER BY key", tuple(keys))
+        return self._run(f"{ROWS} WHERE key IN ({', '.join('?' * len(keys))}) ORDER BY key", tuple(keys))
 
     def counts(self) -> dict[str, tuple[int, int]]:
         """state -> (objects, bytes)."""

@@ -2,6 +2,8 @@
 boto3.
 
 One botocore client per store, shared by the copy threads (clients are thread-safe, sessions are not).
+GETs, single PUTs and listings, the requests a copy of many small objects is made of, go through the store's
+Wire (s3_wire.py) and fall back to the client whenever the Wire gets no 2xx.
 The client is set up for non-AWS stores: path-style addressing with an endpoint, checksums only when
 required (boto3 >= 1.36 otherwise sends CRC headers that S3-compatible stores refuse, research/data.md
 1.4 #6), few botocore retries (the copy engine retries Transient errors itself, with its own backoff).
